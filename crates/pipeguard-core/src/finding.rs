@@ -1,0 +1,178 @@
+//! The one finding shape every analyzer produces.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Fingerprint, Redacted};
+
+/// How bad a finding is. Ordered so that `Critical > High > … > Info`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "info" => Ok(Severity::Info),
+            "low" => Ok(Severity::Low),
+            "medium" => Ok(Severity::Medium),
+            "high" => Ok(Severity::High),
+            "critical" => Ok(Severity::Critical),
+            other => Err(format!(
+                "unknown severity `{other}` (expected critical, high, medium, low or info)"
+            )),
+        }
+    }
+}
+
+/// How sure the analyzer is that the finding is real.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        })
+    }
+}
+
+/// Where a git-history finding came from: the commit that introduced the blob.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitOrigin {
+    pub commit: String,
+    pub author: String,
+    pub date: String,
+}
+
+/// One place a finding was seen. Paths are relative to the scanned root and use `/`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_column: Option<u32>,
+    /// The source line with any secret already redacted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitOrigin>,
+}
+
+impl Location {
+    pub fn file(path: impl Into<String>) -> Self {
+        Location {
+            path: path.into(),
+            line: None,
+            column: None,
+            end_line: None,
+            end_column: None,
+            snippet: None,
+            git: None,
+        }
+    }
+
+    pub fn at(path: impl Into<String>, line: u32, column: u32) -> Self {
+        Location {
+            line: Some(line),
+            column: Some(column),
+            ..Location::file(path)
+        }
+    }
+}
+
+/// What to do about a finding, when the analyzer can say it precisely.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Remediation {
+    pub description: String,
+    /// A replacement text for the reported region, when one is safe to offer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<String>,
+}
+
+/// One problem found by one analyzer; the same secret seen in several places is
+/// one finding with several locations.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Kebab-case rule id, unique across analyzers (`github-pat-classic`).
+    pub rule_id: String,
+    pub rule_name: String,
+    /// The analyzer that produced it (`secrets`, `deps`, `policy` …).
+    pub analyzer: String,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    /// Says what is wrong and what to do about it.
+    pub message: String,
+    pub locations: Vec<Location>,
+    pub fingerprint: Fingerprint,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<Redacted>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<Remediation>,
+}
+
+impl Finding {
+    pub fn primary_path(&self) -> Option<&str> {
+        self.locations.first().map(|l| l.path.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_orders_and_parses() {
+        assert!(Severity::Critical > Severity::High);
+        assert!(Severity::Low > Severity::Info);
+        assert_eq!("HIGH".parse::<Severity>(), Ok(Severity::High));
+        assert!("severe".parse::<Severity>().is_err());
+    }
+}

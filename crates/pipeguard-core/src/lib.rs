@@ -1,0 +1,29 @@
+//! The shared vocabulary of pipeguard: every analyzer reports [`Finding`]s of one
+//! shape, keeps secret values inside [`Redacted`], and is gated by one [`Policy`]
+//! read from `pipeguard.toml`. Nothing here scans anything; this crate exists so
+//! that reports, baselines, ignores and thresholds work the same for every
+//! analyzer.
+
+pub mod finding;
+pub mod fingerprint;
+pub mod policy;
+pub mod redact;
+pub mod report;
+
+pub use finding::{Confidence, Finding, GitOrigin, Location, Remediation, Severity};
+pub use fingerprint::Fingerprint;
+pub use policy::{IgnoreEntry, Policy, PolicyError};
+pub use redact::Redacted;
+pub use report::{Problem, Report, Summary};
+
+/// Exit codes shared by every command (see README "Exit codes").
+pub mod exit {
+    /// Nothing at or above the threshold.
+    pub const CLEAN: i32 = 0;
+    /// Findings at or above the threshold.
+    pub const FINDINGS: i32 = 1;
+    /// Bad usage or bad configuration.
+    pub const USAGE: i32 = 2;
+    /// Internal error.
+    pub const INTERNAL: i32 = 3;
+}

@@ -1,0 +1,478 @@
+//! `pipeguard.toml`: one policy file drives every analyzer.
+//!
+//! Unknown keys are errors (a typo in a security policy must not silently
+//! weaken it), and every error names the file and the line.
+
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobMatcher};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::finding::{Confidence, Finding, Location, Severity};
+use crate::fingerprint::Fingerprint;
+
+pub const FILE_NAME: &str = "pipeguard.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("{path}: cannot read policy file: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    /// A TOML syntax or shape error; `message` already names line and column.
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("{path}:{line}: {message}")]
+    Invalid {
+        path: String,
+        line: usize,
+        message: String,
+    },
+}
+
+/// The parsed policy. Sections belong to analyzers; shapes live here so that
+/// one parse validates the whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawPolicy {
+    #[serde(default)]
+    fail_on: Option<Spanned<String>>,
+    #[serde(default)]
+    ignore: Vec<Spanned<RawIgnore>>,
+    #[serde(default)]
+    secrets: SecretsConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawIgnore {
+    rule: Option<String>,
+    path: Option<String>,
+    fingerprint: Option<String>,
+    reason: String,
+    expires: Option<toml::Value>,
+}
+
+/// `[secrets]`: settings of the secrets analyzer.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SecretsConfig {
+    /// Files larger than this many bytes are skipped with a warning.
+    pub max_file_size: Option<u64>,
+    /// Path globs that are never scanned.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Extra rule files (TOML, same format as the built-in rules), relative to the policy.
+    #[serde(default)]
+    pub rule_files: Vec<PathBuf>,
+    /// Rule ids that are turned off.
+    #[serde(default)]
+    pub disable_rules: Vec<String>,
+    /// Regexes: a secret value matching one of them is an accepted, known value.
+    #[serde(default)]
+    pub allow_values: Vec<String>,
+    /// Also scan files that .gitignore excludes (CI workspaces often hold the
+    /// leaked `.env` there). Off by default, like a developer's `git status`.
+    #[serde(default)]
+    pub scan_ignored: bool,
+}
+
+/// One `[[ignore]]` entry, validated.
+#[derive(Debug)]
+pub struct IgnoreEntry {
+    pub rule: Option<GlobMatcher>,
+    pub path: Option<(GlobMatcher, bool)>,
+    pub fingerprint: Option<Fingerprint>,
+    pub reason: String,
+    pub expires: Option<jiff::civil::Date>,
+    /// 1-based line of the entry in the policy file.
+    pub line: usize,
+    description: String,
+}
+
+impl IgnoreEntry {
+    fn matches_finding(&self, f: &Finding) -> bool {
+        if let Some(rule) = &self.rule {
+            if !rule.is_match(&f.rule_id) {
+                return false;
+            }
+        }
+        if let Some(fp) = &self.fingerprint {
+            if *fp != f.fingerprint {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn matches_path(&self, path: &str) -> bool {
+        match &self.path {
+            None => true,
+            Some((glob, basename_only)) => {
+                if *basename_only {
+                    let name = path.rsplit('/').next().unwrap_or(path);
+                    glob.is_match(name) || glob.is_match(path)
+                } else {
+                    glob.is_match(path)
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Policy {
+    /// Where it was read from; `None` for the built-in default.
+    pub path: Option<PathBuf>,
+    pub fail_on: Severity,
+    pub ignores: Vec<IgnoreEntry>,
+    pub secrets: SecretsConfig,
+}
+
+impl Default for Severity {
+    fn default() -> Self {
+        Severity::Medium
+    }
+}
+
+fn line_of(src: &str, offset: usize) -> usize {
+    src.as_bytes()[..offset.min(src.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+impl Policy {
+    /// Finds `pipeguard.toml` at `root` (a directory) or returns the default policy.
+    pub fn discover(root: &Path) -> Result<Policy, PolicyError> {
+        let candidate = if root.is_dir() {
+            root.join(FILE_NAME)
+        } else {
+            return Ok(Policy::default());
+        };
+        if candidate.is_file() {
+            Policy::load(&candidate)
+        } else {
+            Ok(Policy::default())
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+        let src = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let mut p = Policy::parse(&src, &path.display().to_string())?;
+        p.path = Some(path.to_path_buf());
+        Ok(p)
+    }
+
+    pub fn parse(src: &str, path: &str) -> Result<Policy, PolicyError> {
+        let raw: RawPolicy = toml::from_str(src).map_err(|e| PolicyError::Parse {
+            path: path.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let invalid = |offset: usize, message: String| PolicyError::Invalid {
+            path: path.to_string(),
+            line: line_of(src, offset),
+            message,
+        };
+        let fail_on = match &raw.fail_on {
+            None => Severity::default(),
+            Some(s) => s
+                .get_ref()
+                .parse()
+                .map_err(|m: String| invalid(s.span().start, format!("fail-on: {m}")))?,
+        };
+        let mut ignores = Vec::new();
+        for entry in &raw.ignore {
+            let at = entry.span().start;
+            let e = entry.get_ref();
+            if e.rule.is_none() && e.path.is_none() && e.fingerprint.is_none() {
+                return Err(invalid(
+                    at,
+                    "[[ignore]] needs at least one of `rule`, `path` or `fingerprint`".into(),
+                ));
+            }
+            if e.reason.trim().is_empty() {
+                return Err(invalid(at, "[[ignore]] `reason` must not be empty".into()));
+            }
+            let glob = |pat: &str, what: &str| {
+                Glob::new(pat).map(|g| g.compile_matcher()).map_err(|err| {
+                    invalid(at, format!("[[ignore]] bad {what} glob `{pat}`: {err}"))
+                })
+            };
+            let rule = e.rule.as_deref().map(|r| glob(r, "rule")).transpose()?;
+            let path_m = match e.path.as_deref() {
+                Some(p) => Some((glob(p, "path")?, !p.contains('/'))),
+                None => None,
+            };
+            let expires = match &e.expires {
+                None => None,
+                Some(v) => Some(parse_date(v).ok_or_else(|| {
+                    invalid(
+                        at,
+                        format!("[[ignore]] `expires` must be a date like 2026-12-31, got {v}"),
+                    )
+                })?),
+            };
+            let mut description = Vec::new();
+            if let Some(r) = &e.rule {
+                description.push(format!("rule = \"{r}\""));
+            }
+            if let Some(p) = &e.path {
+                description.push(format!("path = \"{p}\""));
+            }
+            if let Some(f) = &e.fingerprint {
+                description.push(format!("fingerprint = \"{f}\""));
+            }
+            ignores.push(IgnoreEntry {
+                rule,
+                path: path_m,
+                fingerprint: e.fingerprint.as_deref().map(Fingerprint::parse),
+                reason: e.reason.clone(),
+                expires,
+                line: line_of(src, at),
+                description: description.join(", "),
+            });
+        }
+        Ok(Policy {
+            path: None,
+            fail_on,
+            ignores,
+            secrets: raw.secrets,
+        })
+    }
+
+    fn display_path(&self) -> String {
+        self.path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| FILE_NAME.to_string())
+    }
+
+    /// Applies `[[ignore]]` entries: removes the locations they cover (and the
+    /// findings left with none), and adds a finding for every ignore that has
+    /// expired or was never used, so that stale allowances get cleaned up.
+    pub fn apply_ignores(&self, findings: Vec<Finding>, today: jiff::civil::Date) -> Vec<Finding> {
+        let mut used = vec![false; self.ignores.len()];
+        let active: Vec<bool> = self
+            .ignores
+            .iter()
+            .map(|i| i.expires.is_none_or(|d| d >= today))
+            .collect();
+        let mut kept = Vec::with_capacity(findings.len());
+        for mut f in findings {
+            let mut locations = std::mem::take(&mut f.locations);
+            for (i, ig) in self.ignores.iter().enumerate() {
+                if !ig.matches_finding(&f) {
+                    continue;
+                }
+                let before = locations.len();
+                if active[i] {
+                    locations.retain(|l| !ig.matches_path(&l.path));
+                    if locations.len() != before {
+                        used[i] = true;
+                    }
+                } else if locations.iter().any(|l| ig.matches_path(&l.path)) {
+                    used[i] = true;
+                }
+            }
+            if !locations.is_empty() {
+                f.locations = locations;
+                kept.push(f);
+            }
+        }
+        let policy_path = self.display_path();
+        for (i, ig) in self.ignores.iter().enumerate() {
+            let loc = Location::at(policy_path.clone(), ig.line as u32, 1);
+            if !active[i] {
+                let date = ig.expires.map(|d| d.to_string()).unwrap_or_default();
+                kept.push(meta_finding(
+                    "policy-ignore-expired",
+                    "Expired ignore",
+                    Severity::Low,
+                    format!(
+                        "The ignore ({}) expired on {date} and no longer suppresses anything; \
+                         fix what it covered, or renew it with a new reason and date (reason was: {}).",
+                        ig.description, ig.reason
+                    ),
+                    loc,
+                    &ig.description,
+                ));
+            } else if !used[i] {
+                kept.push(meta_finding(
+                    "policy-ignore-unused",
+                    "Unused ignore",
+                    Severity::Info,
+                    format!(
+                        "The ignore ({}) matched nothing in this scan; remove it if what it covered is gone.",
+                        ig.description
+                    ),
+                    loc,
+                    &ig.description,
+                ));
+            }
+        }
+        kept
+    }
+}
+
+fn meta_finding(
+    id: &str,
+    name: &str,
+    severity: Severity,
+    message: String,
+    location: Location,
+    key: &str,
+) -> Finding {
+    Finding {
+        rule_id: id.to_string(),
+        rule_name: name.to_string(),
+        analyzer: "policy".to_string(),
+        severity,
+        confidence: Confidence::High,
+        message,
+        locations: vec![location],
+        fingerprint: Fingerprint::from_parts(&[id.as_bytes(), key.as_bytes()]),
+        secret: None,
+        remediation: None,
+    }
+}
+
+fn parse_date(v: &toml::Value) -> Option<jiff::civil::Date> {
+    let text = match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Datetime(d) => {
+            let date = d.date?;
+            if d.time.is_some() {
+                return None;
+            }
+            format!("{:04}-{:02}-{:02}", date.year, date.month, date.day)
+        }
+        _ => return None,
+    };
+    text.trim().parse().ok()
+}
+
+/// Today's date in UTC, the reference for ignore expiry.
+pub fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Fingerprint;
+
+    fn finding(rule: &str, paths: &[&str]) -> Finding {
+        Finding {
+            rule_id: rule.into(),
+            rule_name: rule.into(),
+            analyzer: "secrets".into(),
+            severity: Severity::High,
+            confidence: Confidence::High,
+            message: String::new(),
+            locations: paths.iter().map(|p| Location::at(*p, 1, 1)).collect(),
+            fingerprint: Fingerprint::from_parts(&[rule.as_bytes()]),
+            secret: None,
+            remediation: None,
+        }
+    }
+
+    fn date(s: &str) -> jiff::civil::Date {
+        s.parse().expect("date")
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let err = Policy::parse(
+            "fail-on = \"high\"\n\n[secrets]\nmax-fil-size = 3\n",
+            "p.toml",
+        )
+        .expect_err("must fail");
+        let msg = err.to_string();
+        assert!(msg.starts_with("p.toml: "), "{msg}");
+        assert!(msg.contains("line 4"), "{msg}");
+        assert!(msg.contains("max-fil-size"), "{msg}");
+    }
+
+    #[test]
+    fn bad_severity_names_line() {
+        let err = Policy::parse("\nfail-on = \"severe\"\n", "p.toml").expect_err("must fail");
+        assert_eq!(
+            err.to_string(),
+            "p.toml:2: fail-on: unknown severity `severe` (expected critical, high, medium, low or info)"
+        );
+    }
+
+    #[test]
+    fn ignore_requires_reason() {
+        let err = Policy::parse("[[ignore]]\nrule = \"x\"\n", "p.toml").expect_err("must fail");
+        assert!(err.to_string().contains("reason"), "{err}");
+    }
+
+    #[test]
+    fn ignores_suppress_expire_and_report_unused() {
+        let src = r#"
+[[ignore]]
+rule = "aws-*"
+path = "docs/**"
+reason = "documentation examples"
+
+[[ignore]]
+rule = "slack-webhook"
+reason = "rotated"
+expires = 2020-01-01
+
+[[ignore]]
+fingerprint = "00000000000000000000000000000000"
+reason = "gone"
+"#;
+        let p = Policy::parse(src, "pipeguard.toml").expect("parse");
+        let out = p.apply_ignores(
+            vec![
+                finding("aws-access-key-id", &["docs/a.md", "src/main.rs"]),
+                finding("slack-webhook", &["x.yml"]),
+            ],
+            date("2026-11-25"),
+        );
+        let aws = out
+            .iter()
+            .find(|f| f.rule_id == "aws-access-key-id")
+            .expect("aws kept");
+        assert_eq!(aws.locations.len(), 1);
+        assert_eq!(aws.locations[0].path, "src/main.rs");
+        assert!(
+            out.iter().any(|f| f.rule_id == "slack-webhook"),
+            "expired ignore must not suppress"
+        );
+        let expired = out
+            .iter()
+            .find(|f| f.rule_id == "policy-ignore-expired")
+            .expect("expired");
+        assert_eq!(expired.locations[0].line, Some(7));
+        let unused = out
+            .iter()
+            .find(|f| f.rule_id == "policy-ignore-unused")
+            .expect("unused");
+        assert_eq!(unused.locations[0].line, Some(12));
+        assert_eq!(unused.severity, Severity::Info);
+    }
+
+    #[test]
+    fn path_without_slash_matches_basename() {
+        let p = Policy::parse(
+            "[[ignore]]\npath = \"*.lock\"\nreason = \"hashes\"\n",
+            "pipeguard.toml",
+        )
+        .expect("parse");
+        let out = p.apply_ignores(vec![finding("x", &["a/b/Cargo.lock"])], date("2026-01-01"));
+        assert!(out.is_empty(), "{out:?}");
+    }
+}

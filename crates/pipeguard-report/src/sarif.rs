@@ -1,0 +1,194 @@
+//! SARIF 2.1.0, as GitHub code scanning ingests it. One result per finding:
+//! the first location is the primary one, the others are `relatedLocations`
+//! (the same secret seen elsewhere). Fingerprints go to `partialFingerprints`
+//! so that alerts keep their identity across commits.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use pipeguard_core::{Finding, Location, Report, Severity};
+use serde_json::{Value, json};
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// GitHub sorts and filters security alerts by this CVSS-like number.
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "0.0",
+    }
+}
+
+/// Percent-encodes a relative path into a URI reference.
+pub fn uri_ref(path: &str) -> String {
+    let mut s = String::with_capacity(path.len());
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                s.push(b as char)
+            }
+            _ => s.push_str(&format!("%{b:02X}")),
+        }
+    }
+    s
+}
+
+fn location(l: &Location, id: Option<usize>) -> Value {
+    let mut region = serde_json::Map::new();
+    if let Some(line) = l.line {
+        region.insert("startLine".into(), json!(line));
+        if let Some(c) = l.column {
+            region.insert("startColumn".into(), json!(c));
+        }
+        if let Some(e) = l.end_line {
+            region.insert("endLine".into(), json!(e));
+        }
+        if let Some(e) = l.end_column {
+            region.insert("endColumn".into(), json!(e));
+        }
+        if let Some(snip) = &l.snippet {
+            region.insert("snippet".into(), json!({ "text": snip }));
+        }
+    }
+    let mut physical = json!({
+        "artifactLocation": { "uri": uri_ref(&l.path), "uriBaseId": "%SRCROOT%" },
+    });
+    if !region.is_empty() {
+        physical["region"] = Value::Object(region);
+    }
+    let mut loc = json!({ "physicalLocation": physical });
+    if let Some(id) = id {
+        loc["id"] = json!(id);
+    }
+    if let Some(g) = &l.git {
+        loc["properties"] = json!({ "commit": g.commit, "author": g.author, "date": g.date });
+    }
+    loc
+}
+
+fn rule_descriptor(f: &Finding) -> Value {
+    let help = f
+        .remediation
+        .as_ref()
+        .map(|r| r.description.clone())
+        .unwrap_or_else(|| f.message.clone());
+    json!({
+        "id": f.rule_id,
+        "name": f.rule_id,
+        "shortDescription": { "text": f.rule_name },
+        "fullDescription": { "text": f.rule_name },
+        "help": { "text": help },
+        "defaultConfiguration": { "level": level(f.severity) },
+        "properties": {
+            "security-severity": security_severity(f.severity),
+            "tags": ["security", f.analyzer],
+        }
+    })
+}
+
+pub fn to_value(report: &Report) -> Value {
+    let mut rules: BTreeMap<&str, (usize, Value)> = BTreeMap::new();
+    for f in &report.findings {
+        if !rules.contains_key(f.rule_id.as_str()) {
+            let n = rules.len();
+            rules.insert(&f.rule_id, (n, rule_descriptor(f)));
+        }
+    }
+    let mut ordered: Vec<&(usize, Value)> = rules.values().collect();
+    ordered.sort_by_key(|(i, _)| *i);
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let mut r = json!({
+                "ruleId": f.rule_id,
+                "ruleIndex": rules[f.rule_id.as_str()].0,
+                "level": level(f.severity),
+                "message": { "text": match &f.secret {
+                    Some(s) => format!("{} [{s}]", f.message),
+                    None => f.message.clone(),
+                }},
+                "partialFingerprints": { "pipeguard/v1": f.fingerprint.as_str() },
+                "properties": {
+                    "severity": f.severity.as_str(),
+                    "confidence": f.confidence.to_string(),
+                    "analyzer": f.analyzer,
+                },
+            });
+            if let Some(first) = f.locations.first() {
+                r["locations"] = json!([location(first, None)]);
+            }
+            if f.locations.len() > 1 {
+                r["relatedLocations"] = Value::Array(
+                    f.locations[1..]
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| location(l, Some(i + 1)))
+                        .collect(),
+                );
+            }
+            r
+        })
+        .collect();
+    let notifications: Vec<Value> = report
+        .problems
+        .iter()
+        .map(|p| {
+            let mut n = json!({
+                "level": "warning",
+                "message": { "text": p.message },
+                "locations": [location(&Location { line: p.line, ..Location::file(p.path.clone()) }, None)],
+            });
+            if p.line.is_none() {
+                n["locations"][0]["physicalLocation"]
+                    .as_object_mut()
+                    .map(|o| o.remove("region"));
+            }
+            n
+        })
+        .collect();
+    let root_uri = {
+        let mut r = uri_ref(&report.root);
+        if !r.ends_with('/') {
+            r.push('/');
+        }
+        if r.starts_with('/') {
+            format!("file://{r}")
+        } else {
+            r
+        }
+    };
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "pipeguard",
+                "version": report.tool.version,
+                "semanticVersion": report.tool.version,
+                "informationUri": "https://github.com/pipeguard/pipeguard",
+                "rules": ordered.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>(),
+            }},
+            "originalUriBaseIds": { "%SRCROOT%": { "uri": root_uri } },
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications,
+            }],
+            "results": results,
+        }]
+    })
+}
+
+pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &to_value(report))?;
+    writeln!(out)
+}

@@ -1,0 +1,319 @@
+//! The two-stage matcher. One Aho-Corasick pass over all rules' keywords finds
+//! where rules *could* match; each rule's regex then runs only on small
+//! windows around its own keyword hits. No regex ever sees text without a hit,
+//! which is what makes scanning hundreds of rules cost about one pass.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use pipeguard_core::Confidence;
+use regex::bytes::Regex;
+
+use crate::filters;
+use crate::rules::{MULTILINE_WINDOW, Rule};
+use crate::validate::Verdict;
+
+/// How far back from a keyword a window starts, at most: regexes may match a
+/// little before their keyword (`db_password = …` has `password` inside).
+const BACK: usize = 1024;
+/// How far past the keyword a single-line window may reach on a long line.
+const FORWARD: usize = 4096;
+
+/// One accepted match in one buffer.
+#[derive(Debug, Clone)]
+pub struct Match {
+    pub rule: usize,
+    pub secret: String,
+    /// Byte span of the secret in the buffer.
+    pub start: usize,
+    pub end: usize,
+    /// 1-based line and column (in characters) of the secret's start.
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    /// The line holding the secret, secret redacted, trimmed to a sane length.
+    pub snippet: String,
+    pub confidence: Confidence,
+}
+
+pub struct Engine {
+    rules: Vec<Rule>,
+    ac: AhoCorasick,
+    /// For each keyword pattern, the rules that listed it.
+    keyword_rules: Vec<Vec<u32>>,
+    keyword_len: Vec<usize>,
+    allow_values: Vec<Regex>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("rules", &self.rules.len())
+            .finish()
+    }
+}
+
+impl Engine {
+    pub fn new(rules: Vec<Rule>, allow_values: &[Regex]) -> anyhow::Result<Engine> {
+        let mut keywords: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            for k in &r.keywords {
+                match keywords.iter().position(|x| x == k) {
+                    Some(p) => {
+                        if !keyword_rules[p].contains(&(i as u32)) {
+                            keyword_rules[p].push(i as u32)
+                        }
+                    }
+                    None => {
+                        keywords.push(k.clone());
+                        keyword_rules.push(vec![i as u32]);
+                    }
+                }
+            }
+        }
+        // Standard semantics + overlapping search: a keyword that is a prefix
+        // of another (`sk-` and `sk-ant-`) must still report both.
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&keywords)
+            .or_else(|_| {
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&keywords)
+            })?;
+        let keyword_len = keywords.iter().map(String::len).collect();
+        Ok(Engine {
+            rules,
+            ac,
+            keyword_rules,
+            keyword_len,
+            allow_values: allow_values.to_vec(),
+        })
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Finds every accepted secret in `data`. `path` only decides which rules
+    /// apply (generic rules skip lockfiles).
+    pub fn scan(&self, data: &[u8], path: &str) -> Vec<Match> {
+        let skip_generic = filters::is_hash_file(path);
+        // Per-rule merged windows, built as the keyword hits stream by.
+        let mut windows: Vec<Vec<(usize, usize)>> = Vec::new();
+        let mut touched: Vec<u32> = Vec::new();
+        for hit in self.ac.find_overlapping_iter(data) {
+            let pat = hit.pattern().as_usize();
+            for &ri in &self.keyword_rules[pat] {
+                let rule = &self.rules[ri as usize];
+                if skip_generic && rule.generic {
+                    continue;
+                }
+                if windows.is_empty() {
+                    windows.resize_with(self.rules.len(), Vec::new);
+                }
+                let ws = window_start(data, hit.start());
+                let we = window_end(
+                    data,
+                    hit.start() + self.keyword_len[pat],
+                    if rule.multiline {
+                        MULTILINE_WINDOW
+                    } else {
+                        FORWARD
+                    },
+                );
+                let list = &mut windows[ri as usize];
+                if list.is_empty() {
+                    touched.push(ri);
+                }
+                match list.last_mut() {
+                    Some(last) if ws <= last.1 => last.1 = last.1.max(we),
+                    _ => list.push((ws, we)),
+                }
+            }
+        }
+        if touched.is_empty() {
+            return Vec::new();
+        }
+        let mut found: Vec<(usize, usize, usize, Confidence)> = Vec::new();
+        for &ri in &touched {
+            let rule = &self.rules[ri as usize];
+            let mut last_end = 0;
+            for &(ws, we) in &windows[ri as usize] {
+                for caps in rule.regex.captures_iter(&data[ws..we]) {
+                    let Some(g) = caps.get(rule.secret_group) else {
+                        continue;
+                    };
+                    let (s, e) = (ws + g.start(), ws + g.end());
+                    if s < last_end || s == e {
+                        continue;
+                    }
+                    if let Some(conf) = self.accept(rule, &data[s..e], data, s) {
+                        found.push((ri as usize, s, e, conf));
+                        last_end = e;
+                    }
+                }
+            }
+        }
+        self.drop_overlaps(&mut found);
+        let mut lines = LineIndex::new(data);
+        found.sort_by_key(|&(_, s, _, _)| s);
+        found
+            .into_iter()
+            .map(|(rule, start, end, confidence)| {
+                let secret = String::from_utf8_lossy(&data[start..end]).into_owned();
+                let (line, column, ls) = lines.locate(start);
+                let (end_line, end_column, _) = lines.locate_from(end, line, ls);
+                let snippet = snippet(data, ls, start, end, &secret);
+                Match {
+                    rule,
+                    secret,
+                    start,
+                    end,
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                    snippet,
+                    confidence,
+                }
+            })
+            .collect()
+    }
+
+    /// Applies filters and validators to one candidate.
+    fn accept(&self, rule: &Rule, secret: &[u8], data: &[u8], at: usize) -> Option<Confidence> {
+        let text = std::str::from_utf8(secret).ok()?;
+        if filters::reject(text, rule.generic, rule.min_entropy).is_some() {
+            return None;
+        }
+        if self.allow_values.iter().any(|re| re.is_match(secret)) {
+            return None;
+        }
+        let ls = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+        let le = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
+        if filters::line_allows(&data[ls..le]) {
+            return None;
+        }
+        let mut confidence = rule.confidence;
+        if let Some(v) = rule.validate {
+            match v.check(text) {
+                Verdict::Valid => confidence = Confidence::High,
+                Verdict::Doubtful => confidence = Confidence::Low,
+                Verdict::Invalid => return None,
+            }
+        }
+        Some(confidence)
+    }
+
+    /// When two rules claim overlapping text (a `ghp_` token inside a generic
+    /// `token = "…"` assignment), keep the specific rule's finding only.
+    fn drop_overlaps(&self, found: &mut Vec<(usize, usize, usize, Confidence)>) {
+        if found.len() < 2 {
+            return;
+        }
+        let rank = |&(ri, s, e, c): &(usize, usize, usize, Confidence)| {
+            let r = &self.rules[ri];
+            (!r.generic, c, r.severity, e - s)
+        };
+        found.sort_by(|a, b| rank(b).cmp(&rank(a)));
+        let mut kept: Vec<(usize, usize, usize, Confidence)> = Vec::with_capacity(found.len());
+        for cand in found.drain(..) {
+            let overlaps = kept.iter().any(|k| cand.1 < k.2 && k.1 < cand.2);
+            if !overlaps {
+                kept.push(cand);
+            }
+        }
+        *found = kept;
+    }
+}
+
+fn window_start(data: &[u8], pos: usize) -> usize {
+    let floor = pos.saturating_sub(BACK);
+    match memchr::memrchr(b'\n', &data[floor..pos]) {
+        Some(i) => floor + i + 1,
+        None => floor,
+    }
+}
+
+fn window_end(data: &[u8], pos: usize, reach: usize) -> usize {
+    let pos = pos.min(data.len());
+    let ceil = (pos + reach).min(data.len());
+    if reach == MULTILINE_WINDOW {
+        return ceil;
+    }
+    match memchr::memchr(b'\n', &data[pos..ceil]) {
+        Some(i) => pos + i,
+        None => ceil,
+    }
+}
+
+/// Incremental offset → (line, column) for offsets visited in increasing order.
+struct LineIndex<'a> {
+    data: &'a [u8],
+    line: u32,
+    line_start: usize,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        LineIndex {
+            data,
+            line: 1,
+            line_start: 0,
+        }
+    }
+
+    fn locate(&mut self, offset: usize) -> (u32, u32, usize) {
+        if offset < self.line_start {
+            self.line = 1;
+            self.line_start = 0;
+        }
+        for i in memchr::memchr_iter(b'\n', &self.data[self.line_start..offset]) {
+            let _ = i;
+            self.line += 1;
+        }
+        if let Some(i) = memchr::memrchr(b'\n', &self.data[self.line_start..offset]) {
+            self.line_start += i + 1;
+        }
+        let col = column(&self.data[self.line_start..offset]);
+        (self.line, col, self.line_start)
+    }
+
+    fn locate_from(&self, offset: usize, line: u32, line_start: usize) -> (u32, u32, usize) {
+        let seg = &self.data[line_start..offset];
+        let extra = memchr::memchr_iter(b'\n', seg).count() as u32;
+        let ls = memchr::memrchr(b'\n', seg).map_or(line_start, |i| line_start + i + 1);
+        (line + extra, column(&self.data[ls..offset]), ls)
+    }
+}
+
+fn column(prefix: &[u8]) -> u32 {
+    String::from_utf8_lossy(prefix).chars().count() as u32 + 1
+}
+
+/// The text around a secret on its line, with the secret redacted. Built from
+/// offsets, never by searching a cut line, so no part of the secret survives.
+fn snippet(data: &[u8], line_start: usize, start: usize, end: usize, secret: &str) -> String {
+    const CONTEXT: usize = 80;
+    let from = start.saturating_sub(CONTEXT).max(line_start);
+    let line_end = memchr::memchr(b'\n', &data[end..]).map_or(data.len(), |i| end + i);
+    let to = (end + CONTEXT).min(line_end);
+    let red = pipeguard_core::Redacted::new(secret.to_string()).to_string();
+    let before = String::from_utf8_lossy(&data[from..start]).replace(secret, &red);
+    let after = String::from_utf8_lossy(&data[end..to]).replace(secret, &red);
+    let mut out = String::new();
+    if from > line_start {
+        out.push('…');
+    }
+    out.push_str(before.trim_start());
+    out.push_str(&red);
+    out.push_str(after.trim_end());
+    if to < line_end {
+        out.push('…');
+    }
+    out
+}

@@ -1,0 +1,269 @@
+//! Precision: what a rule's regex matched is dropped when it is a placeholder,
+//! a reference to a secret kept elsewhere, or (for generic rules) something
+//! that is not random enough to be a credential. These filters apply to every
+//! rule so that each rule file need not repeat them.
+
+/// Words that mark documentation values. Checked case-insensitively.
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "example",
+    "xxxx",
+    "placeholder",
+    "changeme",
+    "change_me",
+    "change-me",
+    "redacted",
+    "dummy",
+    "sample",
+    "your_",
+    "your-",
+    "yourkey",
+    "yourtoken",
+    "yoursecret",
+    "<your",
+    "insert_",
+    "insert-",
+    "replace_me",
+    "replaceme",
+    "fake",
+    "****",
+    "…",
+    "...",
+];
+
+/// Values that a generic assignment often holds in docs and tests.
+const GENERIC_PLACEHOLDERS: &[&str] = &[
+    "password",
+    "passwd",
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "key",
+    "user",
+    "username",
+    "test",
+    "testing",
+    "foo",
+    "bar",
+    "foobar",
+    "admin",
+    "root",
+    "none",
+    "null",
+    "true",
+    "false",
+    "undefined",
+    "string",
+    "value",
+    "default",
+    "required",
+    "optional",
+];
+
+/// Text that only refers to a secret stored elsewhere.
+const REFERENCE_MARKERS: &[&str] = &[
+    "${",
+    "{{",
+    "$(",
+    "<%",
+    "#{",
+    "}}",
+    "process.env",
+    "os.environ",
+    "getenv",
+    "secrets.",
+    "env(",
+    "vault:",
+    "ssm:",
+    "arn:aws:secretsmanager",
+];
+
+/// Shannon entropy in bits per byte.
+pub fn entropy(s: &[u8]) -> f64 {
+    if s.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in s {
+        counts[b as usize] += 1;
+    }
+    let n = s.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+fn longest_run(s: &[u8]) -> usize {
+    let mut best = 0;
+    let mut run = 0;
+    let mut prev = None;
+    for &b in s {
+        if Some(b) == prev {
+            run += 1;
+        } else {
+            run = 1;
+            prev = Some(b);
+        }
+        best = best.max(run);
+    }
+    best
+}
+
+fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Why a candidate was dropped; `None` keeps it.
+pub fn reject(secret: &str, generic: bool, min_entropy: Option<f64>) -> Option<&'static str> {
+    let lower = secret.to_ascii_lowercase();
+    if PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w)) {
+        return Some("placeholder");
+    }
+    if secret.starts_with('$') || secret.starts_with('%') {
+        return Some("reference");
+    }
+    if REFERENCE_MARKERS.iter().any(|m| lower.contains(m)) {
+        return Some("reference");
+    }
+    if lower.starts_with('<') && lower.ends_with('>') {
+        return Some("placeholder");
+    }
+    let bytes = secret.as_bytes();
+    if bytes.len() >= 8 {
+        let run = longest_run(bytes);
+        if run >= 8 || run * 2 > bytes.len() {
+            return Some("repeated characters");
+        }
+    }
+    let min = min_entropy.or(if generic { Some(3.0) } else { None });
+    if let Some(min) = min {
+        if entropy(bytes) < min {
+            return Some("low entropy");
+        }
+    }
+    if generic {
+        let trimmed = lower.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        if GENERIC_PLACEHOLDERS.contains(&trimmed) {
+            return Some("placeholder");
+        }
+        if is_uuid(secret) {
+            return Some("uuid");
+        }
+        if matches!(bytes.len(), 32 | 40 | 64 | 128) && bytes.iter().all(u8::is_ascii_hexdigit) {
+            return Some("hash");
+        }
+        if lower.contains("12345678") || lower.contains("abcdefgh") {
+            return Some("placeholder");
+        }
+        // Code, not a value: `password = get_password(user)`, `token = self.token`.
+        if secret.contains('(') || secret.contains(' ') {
+            return Some("expression");
+        }
+        if looks_like_identifier(bytes) {
+            return Some("identifier");
+        }
+    }
+    None
+}
+
+/// `self.secret_value`, `prod-database-credentials-v2`: names, not values.
+/// Random tokens have no word separators, or far more digits.
+fn looks_like_identifier(b: &[u8]) -> bool {
+    let allowed = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit() || b"_.-".contains(c);
+    if !b.iter().all(allowed) || !b.first().is_some_and(u8::is_ascii_lowercase) {
+        return false;
+    }
+    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+    let separated = b.iter().any(|c| b"_.-".contains(c));
+    let all_letters = digits == 0 && !separated;
+    all_letters || (separated && digits * 4 < b.len())
+}
+
+/// Lockfiles and checksum files are full of hashes that look random; generic
+/// rules are not run there.
+pub fn is_hash_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    matches!(
+        name,
+        "Cargo.lock"
+            | "package-lock.json"
+            | "npm-shrinkwrap.json"
+            | "yarn.lock"
+            | "pnpm-lock.yaml"
+            | "poetry.lock"
+            | "Pipfile.lock"
+            | "uv.lock"
+            | "go.sum"
+            | "composer.lock"
+            | "Gemfile.lock"
+            | "gradle.lockfile"
+            | "packages.lock.json"
+            | "flake.lock"
+            | "mix.lock"
+            | "pubspec.lock"
+            | "Package.resolved"
+    ) || name.ends_with(".sha256")
+        || name.ends_with(".sum")
+        || name.ends_with(".min.js")
+        || name.ends_with(".map")
+}
+
+/// An inline comment that deliberately allows a line.
+pub fn line_allows(line: &[u8]) -> bool {
+    memchr::memmem::find(line, b"pipeguard:allow").is_some()
+        || memchr::memmem::find(line, b"pipeguard: allow").is_some()
+        || memchr::memmem::find(line, b"gitleaks:allow").is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_and_references_are_rejected() {
+        for s in [
+            "AKIAIOSFODNN7EXAMPLE",
+            "xxxxxxxxxxxxxxxxxxxx",
+            "${GITHUB_TOKEN}",
+            "${{ secrets.NPM_TOKEN }}",
+            "<your-token>",
+            "changeme",
+            "process.env.API_KEY",
+        ] {
+            assert!(reject(s, false, None).is_some(), "{s} should be rejected");
+        }
+    }
+
+    #[test]
+    fn generic_rejects_hashes_uuids_and_code() {
+        assert_eq!(
+            reject("3f2a1b9c-4d5e-4f60-8a7b-9c0d1e2f3a4b", true, None),
+            Some("uuid")
+        );
+        assert_eq!(
+            reject("da39a3ee5e6b4b0d3255bfef95601890afd80709", true, None),
+            Some("hash")
+        );
+        assert_eq!(reject("get_password(user)", true, None), Some("expression"));
+        assert_eq!(reject("self.secret_value", true, None), Some("identifier"));
+        assert_eq!(reject("Tr0ub4dor&3-horse!Battery", true, None), None);
+    }
+
+    #[test]
+    fn entropy_is_bits_per_byte() {
+        assert_eq!(entropy(b"aaaa"), 0.0);
+        assert!((entropy(b"abcd") - 2.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,355 @@
+//! Secret detection for pipeguard: finds credentials in files, standard input
+//! and git history, with rules as data (`rules/*.toml`), a keyword prefilter in
+//! front of every regex, and filters that keep placeholders and references out
+//! of the report. Each distinct secret becomes one finding with every place it
+//! was seen.
+
+pub mod engine;
+pub mod filters;
+pub mod git;
+pub mod rules;
+pub mod validate;
+mod walk;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::Context;
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use pipeguard_core::policy::SecretsConfig;
+use pipeguard_core::{Finding, Fingerprint, Location, Problem, Redacted, Remediation};
+use rayon::prelude::*;
+
+pub use engine::{Engine, Match};
+pub use git::GitScope;
+
+/// Default `max-file-size`: large enough for a minified bundle or a big
+/// generated file, small enough that a stray disk image is skipped.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
+
+/// What a scan found.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub problems: Vec<Problem>,
+    pub files: u64,
+    pub bytes: u64,
+    pub blobs: Option<u64>,
+    pub commits: Option<u64>,
+}
+
+pub struct Scanner {
+    engine: Engine,
+    max_file_size: u64,
+    exclude: GlobSet,
+    scan_ignored: bool,
+    follow_links: bool,
+}
+
+impl Scanner {
+    /// Built-in rules plus the policy's rule files, minus its disabled rules.
+    /// `base` is the directory that relative rule-file paths start from.
+    pub fn new(cfg: &SecretsConfig, base: &Path) -> anyhow::Result<Scanner> {
+        let mut rules = rules::builtin()?;
+        for f in &cfg.rule_files {
+            let path = if f.is_absolute() {
+                f.clone()
+            } else {
+                base.join(f)
+            };
+            rules.extend(rules::load_file(&path)?);
+        }
+        rules.retain(|r| !cfg.disable_rules.contains(&r.id));
+        let mut allow = Vec::new();
+        for v in &cfg.allow_values {
+            allow.push(
+                regex::bytes::Regex::new(v)
+                    .with_context(|| format!("[secrets] allow-values: bad regex `{v}`"))?,
+            );
+        }
+        let mut gs = GlobSetBuilder::new();
+        for g in &cfg.exclude {
+            gs.add(Glob::new(g).with_context(|| format!("[secrets] exclude: bad glob `{g}`"))?);
+        }
+        Ok(Scanner {
+            engine: Engine::new(rules, &allow)?,
+            max_file_size: cfg.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
+            exclude: gs.build()?,
+            scan_ignored: cfg.scan_ignored,
+            follow_links: false,
+        })
+    }
+
+    pub fn follow_links(mut self, yes: bool) -> Self {
+        self.follow_links = yes;
+        self
+    }
+
+    pub fn max_file_size(mut self, bytes: u64) -> Self {
+        self.max_file_size = bytes;
+        self
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Scans a directory tree (or one file) in parallel.
+    pub fn scan_path(&self, root: &Path, progress: &(dyn Fn(u64) + Sync)) -> Outcome {
+        let mut g = Grouper::new(&self.engine);
+        let stats = walk::walk(self, root, progress, &mut |path, matches| {
+            g.add(path, None, matches)
+        });
+        let mut out = g.finish();
+        out.problems = stats.problems;
+        out.files = stats.files;
+        out.bytes = stats.bytes;
+        out
+    }
+
+    /// Scans one buffer (standard input) under a display name.
+    pub fn scan_bytes(&self, name: &str, data: &[u8]) -> Outcome {
+        let mut g = Grouper::new(&self.engine);
+        g.add(name, None, self.engine.scan(data, name));
+        let mut out = g.finish();
+        out.files = 1;
+        out.bytes = data.len() as u64;
+        out
+    }
+
+    /// Scans git history: every blob the scope introduced, once.
+    pub fn scan_git(
+        &self,
+        root: &Path,
+        scope: &GitScope,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> anyhow::Result<Outcome> {
+        let history = git::history(root, scope)?;
+        let mut problems = history.problems;
+        let incremental = *scope != GitScope::All;
+        // In diff scopes, a secret counts only if the blob it replaced did not
+        // already hold it: editing another line of a file is not a new leak.
+        let mut previous: Vec<String> = Vec::new();
+        let mut wanted: Vec<String> = Vec::with_capacity(history.blobs.len());
+        let mut intros: HashMap<String, Vec<git::Intro>> = HashMap::new();
+        for (id, list) in history.blobs {
+            let list: Vec<_> = list
+                .into_iter()
+                .filter(|i| !self.exclude.is_match(&i.path))
+                .collect();
+            if list.is_empty() {
+                continue;
+            }
+            if incremental {
+                previous.extend(list.iter().filter_map(|i| i.previous.clone()));
+            }
+            wanted.push(id.clone());
+            intros.insert(id, list);
+        }
+        let prev_set: std::collections::HashSet<String> = previous.iter().cloned().collect();
+        let mut to_read = wanted.clone();
+        to_read.extend(
+            prev_set
+                .iter()
+                .filter(|p| !intros.contains_key(*p))
+                .cloned(),
+        );
+
+        let mut results: HashMap<String, Vec<Match>> = HashMap::new();
+        let mut blobs = 0u64;
+        let mut bytes = 0u64;
+        let mut batch: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut batch_bytes = 0usize;
+        let name_of = |id: &str| -> String {
+            intros
+                .get(id)
+                .and_then(|l| l.first())
+                .map(|i| i.path.clone())
+                .unwrap_or_default()
+        };
+        let flush = |batch: &mut Vec<(String, Vec<u8>)>,
+                     results: &mut HashMap<String, Vec<Match>>| {
+            let scanned: Vec<(String, Vec<Match>)> = batch
+                .par_iter()
+                .map(|(id, data)| (id.clone(), self.engine.scan(data, &name_of(id))))
+                .collect();
+            for (id, m) in scanned {
+                if !m.is_empty() {
+                    results.insert(id, m);
+                }
+            }
+            batch.clear();
+        };
+        git::read_blobs(
+            root,
+            to_read,
+            self.max_file_size,
+            |id, content| match content {
+                Ok(Some(data)) => {
+                    blobs += 1;
+                    bytes += data.len() as u64;
+                    progress(data.len() as u64);
+                    if walk::is_binary(&data) {
+                        return;
+                    }
+                    batch_bytes += data.len();
+                    batch.push((id.to_string(), data));
+                    if batch_bytes > 32 * 1024 * 1024 || batch.len() > 4096 {
+                        flush(&mut batch, &mut results);
+                        batch_bytes = 0;
+                    }
+                }
+                Ok(None) => problems.push(Problem {
+                    path: format!("{} (blob {})", name_of(id), &id[..id.len().min(12)]),
+                    line: None,
+                    message: format!(
+                        "skipped: larger than max-file-size ({} bytes)",
+                        self.max_file_size
+                    ),
+                }),
+                Err(e) => problems.push(Problem {
+                    path: format!("{} (blob {})", name_of(id), &id[..id.len().min(12)]),
+                    line: None,
+                    message: e,
+                }),
+            },
+        )?;
+        flush(&mut batch, &mut results);
+
+        let mut g = Grouper::new(&self.engine);
+        for id in &wanted {
+            let Some(matches) = results.get(id) else {
+                continue;
+            };
+            for intro in &intros[id] {
+                let old: Vec<(usize, &str)> = intro
+                    .previous
+                    .as_ref()
+                    .and_then(|p| results.get(p))
+                    .map(|v| v.iter().map(|m| (m.rule, m.secret.as_str())).collect())
+                    .unwrap_or_default();
+                let fresh: Vec<Match> = matches
+                    .iter()
+                    .filter(|m| !incremental || !old.contains(&(m.rule, m.secret.as_str())))
+                    .cloned()
+                    .collect();
+                g.add(&intro.path, intro.origin.clone(), fresh);
+            }
+        }
+        let mut out = g.finish();
+        out.problems = problems;
+        out.blobs = Some(blobs);
+        out.bytes = bytes;
+        out.files = blobs;
+        out.commits = Some(history.commits);
+        Ok(out)
+    }
+}
+
+/// Groups matches of the same secret (rule + value) into one finding. In
+/// history scans a secret keeps only the oldest commit per path: that is the
+/// commit that introduced it.
+struct Grouper<'e> {
+    engine: &'e Engine,
+    order: Vec<(usize, String)>,
+    groups: HashMap<(usize, String), (pipeguard_core::Confidence, Vec<Location>)>,
+}
+
+impl<'e> Grouper<'e> {
+    fn new(engine: &'e Engine) -> Self {
+        Grouper {
+            engine,
+            order: Vec::new(),
+            groups: HashMap::new(),
+        }
+    }
+
+    fn add(&mut self, path: &str, origin: Option<pipeguard_core::GitOrigin>, matches: Vec<Match>) {
+        for m in matches {
+            let key = (m.rule, m.secret);
+            let entry = self.groups.entry(key.clone()).or_insert_with(|| {
+                self.order.push(key.clone());
+                (m.confidence, Vec::new())
+            });
+            entry.0 = entry.0.max(m.confidence);
+            if origin.is_some() && entry.1.iter().any(|l| l.path == path && l.git.is_some()) {
+                continue;
+            }
+            entry.1.push(Location {
+                path: path.to_string(),
+                line: Some(m.line),
+                column: Some(m.column),
+                end_line: Some(m.end_line),
+                end_column: Some(m.end_column),
+                snippet: Some(m.snippet),
+                git: origin.clone(),
+            });
+        }
+    }
+
+    fn finish(mut self) -> Outcome {
+        let mut findings = Vec::with_capacity(self.order.len());
+        for key in self.order {
+            let Some((confidence, mut locations)) = self.groups.remove(&key) else {
+                continue;
+            };
+            let rule = &self.engine.rules()[key.0];
+            if origin_less(&locations) {
+                locations.sort_by(|a, b| a.path.cmp(&b.path).then(a.line.cmp(&b.line)));
+            }
+            let secret = Redacted::new(key.1);
+            let fingerprint = Fingerprint::from_parts(&[
+                b"secrets",
+                rule.id.as_bytes(),
+                secret.expose().as_bytes(),
+            ]);
+            let remediation = rule.remediation.clone().unwrap_or_else(|| {
+                format!(
+                    "Revoke or rotate this {}, remove it from the code (and from git history if it was committed), and inject it at run time from your CI secret store.",
+                    rule.name
+                )
+            });
+            let places = if locations.len() > 1 {
+                format!(" in {} places", locations.len())
+            } else {
+                String::new()
+            };
+            findings.push(Finding {
+                rule_id: rule.id.clone(),
+                rule_name: rule.name.clone(),
+                analyzer: "secrets".into(),
+                severity: rule.severity,
+                confidence,
+                message: format!("{} found{places}. {remediation}", rule.name),
+                locations,
+                fingerprint,
+                secret: Some(secret),
+                remediation: Some(Remediation {
+                    description: remediation,
+                    replacement: None,
+                }),
+            });
+        }
+        Outcome {
+            findings,
+            ..Outcome::default()
+        }
+    }
+}
+
+fn origin_less(locs: &[Location]) -> bool {
+    locs.iter().all(|l| l.git.is_none())
+}
+
+/// Relative, `/`-separated display path.
+pub(crate) fn display_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let s = rel.to_string_lossy().replace('\\', "/");
+    if s.is_empty() {
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string())
+    } else {
+        s
+    }
+}

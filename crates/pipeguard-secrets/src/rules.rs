@@ -1,0 +1,267 @@
+//! Rules are data: TOML files embedded at build time (`rules/*.toml`) plus the
+//! user's own files named in the policy. See `rules/README.md` for the format.
+
+use std::path::Path;
+
+use pipeguard_core::{Confidence, Severity};
+use regex::bytes::{Regex, RegexBuilder};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::validate::Validator;
+
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// How far past a keyword hit a multi-line rule may match (PEM keys, JSON
+/// service-account files). Single-line rules stop at the end of the line.
+pub const MULTILINE_WINDOW: usize = 16 * 1024;
+
+#[derive(Debug)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub keywords: Vec<String>,
+    pub regex: Regex,
+    /// Index of the capture group that holds the secret.
+    pub secret_group: usize,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub min_entropy: Option<f64>,
+    pub validate: Option<Validator>,
+    pub generic: bool,
+    pub multiline: bool,
+    pub remediation: Option<String>,
+    pub references: Vec<String>,
+    pub examples: Vec<String>,
+    pub negative_examples: Vec<String>,
+    /// File the rule came from (`cloud.toml`, or the user's path).
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    rule: Vec<Spanned<RawRule>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawRule {
+    id: String,
+    name: String,
+    keywords: Vec<String>,
+    regex: String,
+    severity: Severity,
+    confidence: Confidence,
+    min_entropy: Option<f64>,
+    validate: Option<String>,
+    #[serde(default)]
+    generic: bool,
+    #[serde(default)]
+    multiline: bool,
+    remediation: Option<String>,
+    #[serde(default)]
+    references: Vec<String>,
+    #[serde(default)]
+    examples: Vec<String>,
+    #[serde(default)]
+    negative_examples: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct RuleError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+fn line_of(src: &str, offset: usize) -> usize {
+    src.as_bytes()[..offset.min(src.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Parses one rule file. `file` is only used to name errors.
+pub fn parse_rules(src: &str, file: &str) -> Result<Vec<Rule>, RuleError> {
+    let parsed: RuleFile = toml::from_str(src).map_err(|e| RuleError {
+        file: file.to_string(),
+        line: e.span().map(|s| line_of(src, s.start)).unwrap_or(0),
+        message: e.message().to_string(),
+    })?;
+    let mut rules = Vec::with_capacity(parsed.rule.len());
+    for spanned in parsed.rule {
+        let line = line_of(src, spanned.span().start);
+        let raw = spanned.into_inner();
+        let err = |message: String| RuleError {
+            file: file.to_string(),
+            line,
+            message: format!("rule `{}`: {message}", raw.id),
+        };
+        if raw.id.is_empty()
+            || !raw
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(err("id must be kebab-case".into()));
+        }
+        if raw.keywords.is_empty() || raw.keywords.iter().any(|k| k.len() < 2) {
+            return Err(err("needs at least one keyword of 2+ characters".into()));
+        }
+        let regex = RegexBuilder::new(&raw.regex)
+            .size_limit(32 * 1024 * 1024)
+            .dfa_size_limit(32 * 1024 * 1024)
+            .build()
+            .map_err(|e| err(format!("bad regex: {e}")))?;
+        let secret_group = regex
+            .capture_names()
+            .position(|n| n == Some("secret"))
+            .unwrap_or(if regex.captures_len() > 1 { 1 } else { 0 });
+        let validate = raw
+            .validate
+            .as_deref()
+            .map(|v| v.parse::<Validator>().map_err(&err))
+            .transpose()?;
+        let multiline = raw.multiline || raw.regex.contains("\\n") || raw.regex.contains("(?s");
+        rules.push(Rule {
+            keywords: raw
+                .keywords
+                .iter()
+                .map(|k| k.to_ascii_lowercase())
+                .collect(),
+            id: raw.id,
+            name: raw.name,
+            regex,
+            secret_group,
+            severity: raw.severity,
+            confidence: raw.confidence,
+            min_entropy: raw.min_entropy,
+            validate,
+            generic: raw.generic,
+            multiline,
+            remediation: raw.remediation,
+            references: raw.references,
+            examples: raw.examples,
+            negative_examples: raw.negative_examples,
+            source: file.to_string(),
+        });
+    }
+    Ok(rules)
+}
+
+/// Every built-in rule.
+pub fn builtin() -> Result<Vec<Rule>, RuleError> {
+    let mut all = Vec::new();
+    for (name, src) in BUILTIN {
+        all.extend(parse_rules(src, name)?);
+    }
+    Ok(all)
+}
+
+/// Loads a user rule file named in the policy.
+pub fn load_file(path: &Path) -> Result<Vec<Rule>, RuleError> {
+    let src = std::fs::read_to_string(path).map_err(|e| RuleError {
+        file: path.display().to_string(),
+        line: 0,
+        message: format!("cannot read rule file: {e}"),
+    })?;
+    parse_rules(&src, &path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::engine::Engine;
+
+    fn engine() -> Engine {
+        Engine::new(builtin().expect("built-in rules parse"), &[]).expect("engine")
+    }
+
+    #[test]
+    fn ids_are_unique_and_documented() {
+        let rules = builtin().expect("rules");
+        let mut seen = HashSet::new();
+        for r in &rules {
+            assert!(seen.insert(r.id.clone()), "duplicate rule id {}", r.id);
+            assert!(!r.name.is_empty(), "{} has no name", r.id);
+            assert!(
+                !r.examples.is_empty(),
+                "{} ({}) has no examples",
+                r.id,
+                r.source
+            );
+            assert!(
+                !r.negative_examples.is_empty(),
+                "{} ({}) has no negative examples",
+                r.id,
+                r.source
+            );
+        }
+    }
+
+    #[test]
+    fn at_least_300_rules() {
+        let n = builtin().expect("rules").len();
+        assert!(n >= 300, "only {n} rules");
+    }
+
+    /// Every rule finds each of its own examples, through the whole pipeline
+    /// (prefilter, regex, filters, validators), and none of its negatives.
+    #[test]
+    fn every_rule_matches_its_examples() {
+        let engine = engine();
+        let mut failures = Vec::new();
+        for (i, r) in engine.rules().iter().enumerate() {
+            for ex in &r.examples {
+                let hits: Vec<_> = engine
+                    .scan(ex.as_bytes(), "example.txt")
+                    .into_iter()
+                    .filter(|m| m.rule == i)
+                    .collect();
+                if hits.len() != 1 {
+                    failures.push(format!(
+                        "{} ({}): example matched {} times: {ex}",
+                        r.id,
+                        r.source,
+                        hits.len()
+                    ));
+                }
+            }
+            for ex in &r.negative_examples {
+                if engine
+                    .scan(ex.as_bytes(), "example.txt")
+                    .iter()
+                    .any(|m| m.rule == i)
+                {
+                    failures.push(format!(
+                        "{} ({}): negative example matched: {ex}",
+                        r.id, r.source
+                    ));
+                }
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} failures:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+
+    #[test]
+    fn user_rule_errors_name_file_and_line() {
+        let src = "[[rule]]\nid = \"ok-rule\"\nname = \"x\"\nkeywords = [\"ab\"]\nregex = 'ab'\nseverity = \"high\"\nconfidence = \"high\"\n\n[[rule]]\nid = \"bad\"\nname = \"x\"\nkeywords = [\"ab\"]\nregex = '(ab'\nseverity = \"high\"\nconfidence = \"high\"\n";
+        let err = parse_rules(src, "mine.toml").expect_err("bad regex");
+        assert!(
+            err.to_string()
+                .starts_with("mine.toml:9: rule `bad`: bad regex"),
+            "{err}"
+        );
+    }
+}

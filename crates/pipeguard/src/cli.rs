@@ -1,0 +1,308 @@
+//! Command-line definition and dispatch.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use pipeguard_core::{Policy, Report, Severity, exit};
+use pipeguard_report::Format;
+use pipeguard_secrets::{GitScope, Scanner};
+
+use crate::output;
+
+#[derive(Parser)]
+#[command(
+    name = "pipeguard",
+    version,
+    about = "Secure a CI/CD pipeline from commit to cluster: secrets, dependencies, workflows, images.",
+    after_help = "Exit codes: 0 nothing at or above the threshold, 1 findings at or above it, 2 usage or configuration error, 3 internal error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Find hard-coded credentials in files, standard input or git history.
+    Secrets(SecretsArgs),
+    /// List the built-in secret rules (and those of the policy's rule files).
+    Rules(RulesArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Options every scanning command shares.
+#[derive(Args)]
+pub struct CommonArgs {
+    /// Policy file (default: pipeguard.toml at the scanned root, if any).
+    #[arg(long, short = 'c', value_name = "FILE", env = "PIPEGUARD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', default_value = "human", value_parser = ["human", "json", "sarif"])]
+    format: String,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Report only findings whose fingerprint is not in this earlier JSON report.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Fail (exit 1) on findings at or above this severity; overrides the policy's `fail-on`.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    fail_on: Option<Severity>,
+    /// When to colour the human report.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: ColorChoice,
+    /// Never draw a progress line on standard error.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+#[derive(Args)]
+struct SecretsArgs {
+    /// Directory or file to scan; `-` reads standard input.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Scan the full history of every ref instead of the working tree.
+    #[arg(long, conflicts_with = "staged")]
+    git: bool,
+    /// Scan only commits after REV (reachable from HEAD, not from REV); implies --git.
+    #[arg(long, value_name = "REV", conflicts_with = "staged")]
+    since: Option<String>,
+    /// Scan only what is staged in the index (for pre-commit hooks).
+    #[arg(long)]
+    staged: bool,
+    /// Skip files larger than this many bytes (default 64 MiB, or the policy's max-file-size).
+    #[arg(long, value_name = "BYTES")]
+    max_file_size: Option<u64>,
+    /// Follow symbolic links (loops are detected and reported).
+    #[arg(long)]
+    follow: bool,
+    /// Also scan files excluded by .gitignore.
+    #[arg(long)]
+    scan_ignored: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args)]
+struct RulesArgs {
+    /// Policy file whose rule files and disabled rules apply.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Errors that are the user's to fix (exit 2), as opposed to internal ones.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn usage(msg: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(UsageError(msg.into()))
+}
+
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::CLEAN
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Secrets(a) => secrets(a),
+        Command::Rules(a) => rules(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let usage = e.downcast_ref::<UsageError>().is_some()
+                || e.downcast_ref::<pipeguard_core::PolicyError>().is_some()
+                || e.downcast_ref::<pipeguard_secrets::rules::RuleError>()
+                    .is_some();
+            eprintln!("pipeguard: error: {e:#}");
+            if usage { exit::USAGE } else { exit::INTERNAL }
+        }
+    }
+}
+
+/// The policy: `--config`, else `pipeguard.toml` at the root, else defaults.
+fn load_policy(config: Option<&Path>, root: &Path) -> anyhow::Result<Policy> {
+    Ok(match config {
+        Some(p) => Policy::load(p)?,
+        None => Policy::discover(root)?,
+    })
+}
+
+fn policy_base(policy: &Policy, root: &Path) -> PathBuf {
+    policy
+        .path
+        .as_ref()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| {
+            if root.is_dir() {
+                root.to_path_buf()
+            } else {
+                PathBuf::from(".")
+            }
+        })
+}
+
+fn secrets(a: SecretsArgs) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    let stdin = a.path.as_os_str() == "-";
+    if !stdin && !a.path.exists() {
+        return Err(usage(format!(
+            "{}: no such file or directory",
+            a.path.display()
+        )));
+    }
+    let root = if stdin {
+        PathBuf::from(".")
+    } else {
+        a.path.clone()
+    };
+    let policy = load_policy(a.common.config.as_deref(), &root)?;
+    let mut cfg = policy.secrets.clone();
+    if a.scan_ignored {
+        cfg.scan_ignored = true;
+    }
+    let mut scanner = Scanner::new(&cfg, &policy_base(&policy, &root))
+        .map_err(|e| usage(format!("{e:#}")))?
+        .follow_links(a.follow);
+    if let Some(m) = a.max_file_size {
+        scanner = scanner.max_file_size(m);
+    }
+    let progress = output::Progress::new(a.common.no_progress);
+    let scope = if a.staged {
+        Some(GitScope::Staged)
+    } else if let Some(rev) = &a.since {
+        Some(GitScope::Since(rev.clone()))
+    } else if a.git {
+        Some(GitScope::All)
+    } else {
+        None
+    };
+    let (outcome, command) = if stdin {
+        let mut data = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut data)
+            .context("cannot read standard input")?;
+        (scanner.scan_bytes("<stdin>", &data), "secrets -")
+    } else if let Some(scope) = &scope {
+        if !root.is_dir() {
+            return Err(usage(format!(
+                "{}: git history scanning needs a directory inside a repository",
+                root.display()
+            )));
+        }
+        let out = scanner
+            .scan_git(&root, scope, &|n| progress.inc(n))
+            .map_err(|e| usage(format!("{e:#}")))?;
+        (out, "secrets --git")
+    } else {
+        (scanner.scan_path(&root, &|n| progress.inc(n)), "secrets")
+    };
+    progress.finish();
+
+    let shown_root = std::fs::canonicalize(&root)
+        .unwrap_or(root.clone())
+        .display()
+        .to_string();
+    let fail_on = a.common.fail_on.unwrap_or(policy.fail_on);
+    let mut report = Report::new(command, &shown_root, fail_on);
+    report.summary.files_scanned = outcome.files;
+    report.summary.bytes_scanned = outcome.bytes;
+    report.summary.blobs_scanned = outcome.blobs;
+    report.summary.commits_scanned = outcome.commits;
+    report.problems = outcome.problems;
+    let findings = policy.apply_ignores(outcome.findings, pipeguard_core::policy::today());
+    report.findings =
+        output::apply_baseline(findings, a.common.baseline.as_deref(), &mut report.summary)?;
+    report.summary.duration_ms = started.elapsed().as_millis() as u64;
+    report.finish();
+    output::emit(&report, &a.common)?;
+    Ok(if report.fails() {
+        exit::FINDINGS
+    } else {
+        exit::CLEAN
+    })
+}
+
+fn rules(a: RulesArgs) -> anyhow::Result<i32> {
+    let root = PathBuf::from(".");
+    let policy = load_policy(a.config.as_deref(), &root)?;
+    let scanner = Scanner::new(&policy.secrets, &policy_base(&policy, &root))
+        .map_err(|e| usage(format!("{e:#}")))?;
+    let rules = scanner.engine().rules();
+    let mut out = String::new();
+    if a.json {
+        let list: Vec<_> = rules
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id, "name": r.name, "severity": r.severity.as_str(),
+                    "confidence": r.confidence.to_string(), "keywords": r.keywords,
+                    "source": r.source,
+                })
+            })
+            .collect();
+        out = serde_json::to_string_pretty(&list)?;
+        out.push('\n');
+    } else {
+        for r in rules {
+            out.push_str(&format!(
+                "{:<45} {:<9} {}\n",
+                r.id,
+                r.severity.as_str(),
+                r.name
+            ));
+        }
+        out.push_str(&format!("{} rules\n", rules.len()));
+    }
+    output::write_stdout(out.as_bytes())?;
+    Ok(exit::CLEAN)
+}
+
+impl CommonArgs {
+    pub fn format(&self) -> Format {
+        self.format.parse().unwrap_or(Format::Human)
+    }
+
+    pub fn output(&self) -> Option<&Path> {
+        self.output.as_deref()
+    }
+
+    pub fn color(&self, is_tty: bool) -> bool {
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+}
