@@ -8,11 +8,15 @@ use serde::{Deserialize, Serialize};
 use crate::{Fingerprint, Redacted};
 
 /// How bad a finding is. Ordered so that `Critical > High > … > Info`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
     Low,
+    /// The default threshold: generic secret assignments block, notes do not.
+    #[default]
     Medium,
     High,
     Critical,

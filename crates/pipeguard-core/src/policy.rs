@@ -94,17 +94,11 @@ pub struct IgnoreEntry {
 
 impl IgnoreEntry {
     fn matches_finding(&self, f: &Finding) -> bool {
-        if let Some(rule) = &self.rule {
-            if !rule.is_match(&f.rule_id) {
-                return false;
-            }
-        }
-        if let Some(fp) = &self.fingerprint {
-            if *fp != f.fingerprint {
-                return false;
-            }
-        }
-        true
+        self.rule.as_ref().is_none_or(|r| r.is_match(&f.rule_id))
+            && self
+                .fingerprint
+                .as_ref()
+                .is_none_or(|fp| *fp == f.fingerprint)
     }
 
     fn matches_path(&self, path: &str) -> bool {
@@ -129,12 +123,6 @@ pub struct Policy {
     pub fail_on: Severity,
     pub ignores: Vec<IgnoreEntry>,
     pub secrets: SecretsConfig,
-}
-
-impl Default for Severity {
-    fn default() -> Self {
-        Severity::Medium
-    }
 }
 
 fn line_of(src: &str, offset: usize) -> usize {

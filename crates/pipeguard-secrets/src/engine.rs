@@ -141,10 +141,13 @@ impl Engine {
         let mut found: Vec<(usize, usize, usize, Confidence)> = Vec::new();
         for &ri in &touched {
             let rule = &self.rules[ri as usize];
+            let Some((regex, group)) = rule.regex() else {
+                continue;
+            };
             let mut last_end = 0;
             for &(ws, we) in &windows[ri as usize] {
-                for caps in rule.regex.captures_iter(&data[ws..we]) {
-                    let Some(g) = caps.get(rule.secret_group) else {
+                for caps in regex.captures_iter(&data[ws..we]) {
+                    let Some(g) = caps.get(*group) else {
                         continue;
                     };
                     let (s, e) = (ws + g.start(), ws + g.end());
@@ -219,7 +222,7 @@ impl Engine {
             let r = &self.rules[ri];
             (!r.generic, c, r.severity, e - s)
         };
-        found.sort_by(|a, b| rank(b).cmp(&rank(a)));
+        found.sort_by_key(|f| std::cmp::Reverse(rank(f)));
         let mut kept: Vec<(usize, usize, usize, Confidence)> = Vec::with_capacity(found.len());
         for cand in found.drain(..) {
             let overlaps = kept.iter().any(|k| cand.1 < k.2 && k.1 < cand.2);

@@ -148,10 +148,8 @@ pub fn reject(secret: &str, generic: bool, min_entropy: Option<f64>) -> Option<&
         }
     }
     let min = min_entropy.or(if generic { Some(3.0) } else { None });
-    if let Some(min) = min {
-        if entropy(bytes) < min {
-            return Some("low entropy");
-        }
+    if min.is_some_and(|min| entropy(bytes) < min) {
+        return Some("low entropy");
     }
     if generic {
         let trimmed = lower.trim_matches(|c: char| !c.is_ascii_alphanumeric());
@@ -168,7 +166,7 @@ pub fn reject(secret: &str, generic: bool, min_entropy: Option<f64>) -> Option<&
             return Some("placeholder");
         }
         // Code, not a value: `password = get_password(user)`, `token = self.token`.
-        if secret.contains('(') || secret.contains(' ') {
+        if secret.contains('(') || secret.contains(' ') || secret.ends_with([',', ';']) {
             return Some("expression");
         }
         if looks_like_identifier(bytes) {
@@ -181,6 +179,10 @@ pub fn reject(secret: &str, generic: bool, min_entropy: Option<f64>) -> Option<&
 /// `self.secret_value`, `prod-database-credentials-v2`: names, not values.
 /// Random tokens have no word separators, or far more digits.
 fn looks_like_identifier(b: &[u8]) -> bool {
+    // `SecretsConfig`, `DatabasePassword`: a type or variable name.
+    if b.len() <= 40 && b.iter().all(u8::is_ascii_alphabetic) {
+        return true;
+    }
     let allowed = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit() || b"_.-".contains(c);
     if !b.iter().all(allowed) || !b.first().is_some_and(u8::is_ascii_lowercase) {
         return false;

@@ -2,6 +2,7 @@
 //! user's own files named in the policy. See `rules/README.md` for the format.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use pipeguard_core::{Confidence, Severity};
 use regex::bytes::{Regex, RegexBuilder};
@@ -21,9 +22,11 @@ pub struct Rule {
     pub id: String,
     pub name: String,
     pub keywords: Vec<String>,
-    pub regex: Regex,
-    /// Index of the capture group that holds the secret.
-    pub secret_group: usize,
+    pub pattern: String,
+    /// Compiled on first use: most rules never see a keyword hit in a given
+    /// scan, and compiling hundreds of regexes up front costs more than a
+    /// small scan.
+    regex: OnceLock<(Regex, usize)>,
     pub severity: Severity,
     pub confidence: Confidence,
     pub min_entropy: Option<f64>,
@@ -85,8 +88,37 @@ fn line_of(src: &str, offset: usize) -> usize {
         + 1
 }
 
-/// Parses one rule file. `file` is only used to name errors.
-pub fn parse_rules(src: &str, file: &str) -> Result<Vec<Rule>, RuleError> {
+fn compile(pattern: &str) -> Result<(Regex, usize), regex::Error> {
+    let regex = RegexBuilder::new(pattern)
+        .size_limit(32 * 1024 * 1024)
+        .dfa_size_limit(32 * 1024 * 1024)
+        .build()?;
+    let group = regex
+        .capture_names()
+        .position(|n| n == Some("secret"))
+        .unwrap_or(if regex.captures_len() > 1 { 1 } else { 0 });
+    Ok((regex, group))
+}
+
+impl Rule {
+    /// The compiled regex and the index of the group holding the secret.
+    /// Built-in rules are compiled lazily (their tests prove they compile);
+    /// should one still fail, it matches nothing rather than abort a scan.
+    pub fn regex(&self) -> Option<&(Regex, usize)> {
+        if let Some(r) = self.regex.get() {
+            return Some(r);
+        }
+        match compile(&self.pattern) {
+            Ok(r) => Some(self.regex.get_or_init(|| r)),
+            Err(_) => None,
+        }
+    }
+}
+
+/// Parses one rule file. `file` is only used to name errors. `eager`
+/// compiles every regex now, so that a user's bad pattern is an error with a
+/// line number instead of a silent non-match.
+pub fn parse_rules(src: &str, file: &str, eager: bool) -> Result<Vec<Rule>, RuleError> {
     let parsed: RuleFile = toml::from_str(src).map_err(|e| RuleError {
         file: file.to_string(),
         line: e.span().map(|s| line_of(src, s.start)).unwrap_or(0),
@@ -112,15 +144,10 @@ pub fn parse_rules(src: &str, file: &str) -> Result<Vec<Rule>, RuleError> {
         if raw.keywords.is_empty() || raw.keywords.iter().any(|k| k.len() < 2) {
             return Err(err("needs at least one keyword of 2+ characters".into()));
         }
-        let regex = RegexBuilder::new(&raw.regex)
-            .size_limit(32 * 1024 * 1024)
-            .dfa_size_limit(32 * 1024 * 1024)
-            .build()
-            .map_err(|e| err(format!("bad regex: {e}")))?;
-        let secret_group = regex
-            .capture_names()
-            .position(|n| n == Some("secret"))
-            .unwrap_or(if regex.captures_len() > 1 { 1 } else { 0 });
+        let regex = OnceLock::new();
+        if eager {
+            let _ = regex.set(compile(&raw.regex).map_err(|e| err(format!("bad regex: {e}")))?);
+        }
         let validate = raw
             .validate
             .as_deref()
@@ -135,8 +162,8 @@ pub fn parse_rules(src: &str, file: &str) -> Result<Vec<Rule>, RuleError> {
                 .collect(),
             id: raw.id,
             name: raw.name,
+            pattern: raw.regex,
             regex,
-            secret_group,
             severity: raw.severity,
             confidence: raw.confidence,
             min_entropy: raw.min_entropy,
@@ -157,7 +184,7 @@ pub fn parse_rules(src: &str, file: &str) -> Result<Vec<Rule>, RuleError> {
 pub fn builtin() -> Result<Vec<Rule>, RuleError> {
     let mut all = Vec::new();
     for (name, src) in BUILTIN {
-        all.extend(parse_rules(src, name)?);
+        all.extend(parse_rules(src, name, false)?);
     }
     Ok(all)
 }
@@ -169,7 +196,7 @@ pub fn load_file(path: &Path) -> Result<Vec<Rule>, RuleError> {
         line: 0,
         message: format!("cannot read rule file: {e}"),
     })?;
-    parse_rules(&src, &path.display().to_string())
+    parse_rules(&src, &path.display().to_string(), true)
 }
 
 #[cfg(test)]
@@ -188,6 +215,12 @@ mod tests {
         let rules = builtin().expect("rules");
         let mut seen = HashSet::new();
         for r in &rules {
+            assert!(
+                r.regex().is_some(),
+                "{} ({}): regex does not compile",
+                r.id,
+                r.source
+            );
             assert!(seen.insert(r.id.clone()), "duplicate rule id {}", r.id);
             assert!(!r.name.is_empty(), "{} has no name", r.id);
             assert!(
@@ -257,7 +290,7 @@ mod tests {
     #[test]
     fn user_rule_errors_name_file_and_line() {
         let src = "[[rule]]\nid = \"ok-rule\"\nname = \"x\"\nkeywords = [\"ab\"]\nregex = 'ab'\nseverity = \"high\"\nconfidence = \"high\"\n\n[[rule]]\nid = \"bad\"\nname = \"x\"\nkeywords = [\"ab\"]\nregex = '(ab'\nseverity = \"high\"\nconfidence = \"high\"\n";
-        let err = parse_rules(src, "mine.toml").expect_err("bad regex");
+        let err = parse_rules(src, "mine.toml", true).expect_err("bad regex");
         assert!(
             err.to_string()
                 .starts_with("mine.toml:9: rule `bad`: bad regex"),

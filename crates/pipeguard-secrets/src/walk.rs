@@ -105,10 +105,10 @@ pub fn walk(
             files.fetch_add(1, Ordering::Relaxed);
             bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
             let matches = scanner.engine.scan(&data, &shown);
-            if !matches.is_empty() {
-                if let Ok(mut s) = sink.lock() {
-                    (s)(&shown, matches);
-                }
+            if !matches.is_empty()
+                && let Ok(mut s) = sink.lock()
+            {
+                (s)(&shown, matches);
             }
             WalkState::Continue
         })
