@@ -48,7 +48,7 @@ for ident, kind, name, sev in [
          regex=r"(-----BEGIN " + kind + r"-----" + PEM_CLASS + r"{64,16384}?-----END " + kind + r"-----)",
          severity=sev, confidence="high", multiline=True,
          remediation="Treat the key as compromised: revoke it wherever it is trusted (authorized_keys, certificates, cloud key pairs), generate a new one, and keep private keys out of the repository (a secret store or BuildKit --mount=type=secret).",
-         examples=[pem(kind), "{\"private_key\": \"" + pem(kind, 4, True) + "\\n\"}"],
+         examples=[pem(kind), "{\"signing_key\": \"" + pem(kind, 4, True) + "\\n\"}"],
          negative_examples=[f"-----BEGIN {kind}-----\n...\n-----END {kind}-----",
                             "-----BEGIN PUBLIC KEY-----\n" + r(64, B64) + "\n-----END PUBLIC KEY-----"])
 

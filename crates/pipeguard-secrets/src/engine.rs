@@ -17,6 +17,9 @@ const BACK: usize = 1024;
 /// How far past the keyword a single-line window may reach on a long line.
 const FORWARD: usize = 4096;
 
+/// (rule, secret start, secret end, confidence, length of the whole match).
+type Candidate = (usize, usize, usize, Confidence, usize);
+
 /// One accepted match in one buffer.
 #[derive(Debug, Clone)]
 pub struct Match {
@@ -138,7 +141,7 @@ impl Engine {
         if touched.is_empty() {
             return Vec::new();
         }
-        let mut found: Vec<(usize, usize, usize, Confidence)> = Vec::new();
+        let mut found: Vec<Candidate> = Vec::new();
         for &ri in &touched {
             let rule = &self.rules[ri as usize];
             let Some((regex, group)) = rule.regex() else {
@@ -154,8 +157,9 @@ impl Engine {
                     if s < last_end || s == e {
                         continue;
                     }
+                    let context = caps.get(0).map_or(0, |m| m.len());
                     if let Some(conf) = self.accept(rule, &data[s..e], data, s) {
-                        found.push((ri as usize, s, e, conf));
+                        found.push((ri as usize, s, e, conf, context));
                         last_end = e;
                     }
                 }
@@ -163,10 +167,10 @@ impl Engine {
         }
         self.drop_overlaps(&mut found);
         let mut lines = LineIndex::new(data);
-        found.sort_by_key(|&(_, s, _, _)| s);
+        found.sort_by_key(|&(_, s, _, _, _)| s);
         found
             .into_iter()
-            .map(|(rule, start, end, confidence)| {
+            .map(|(rule, start, end, confidence, _)| {
                 let secret = String::from_utf8_lossy(&data[start..end]).into_owned();
                 let (line, column, ls) = lines.locate(start);
                 let (end_line, end_column, _) = lines.locate_from(end, line, ls);
@@ -213,17 +217,21 @@ impl Engine {
     }
 
     /// When two rules claim overlapping text (a `ghp_` token inside a generic
-    /// `token = "…"` assignment), keep the specific rule's finding only.
-    fn drop_overlaps(&self, found: &mut Vec<(usize, usize, usize, Confidence)>) {
+    /// `token = "…"` assignment), keep one finding: the specific rule over the
+    /// generic one, then the more confident, the more severe, the longer
+    /// secret, and last the rule whose regex required more context around it
+    /// (a GitHub App key over a bare RSA key). Ties go to the lower rule index,
+    /// so the choice never depends on where keywords happen to occur.
+    fn drop_overlaps(&self, found: &mut Vec<Candidate>) {
         if found.len() < 2 {
             return;
         }
-        let rank = |&(ri, s, e, c): &(usize, usize, usize, Confidence)| {
+        let rank = |&(ri, s, e, c, ctx): &Candidate| {
             let r = &self.rules[ri];
-            (!r.generic, c, r.severity, e - s)
+            (!r.generic, c, r.severity, e - s, ctx, std::cmp::Reverse(ri))
         };
         found.sort_by_key(|f| std::cmp::Reverse(rank(f)));
-        let mut kept: Vec<(usize, usize, usize, Confidence)> = Vec::with_capacity(found.len());
+        let mut kept: Vec<Candidate> = Vec::with_capacity(found.len());
         for cand in found.drain(..) {
             let overlaps = kept.iter().any(|k| cand.1 < k.2 && k.1 < cand.2);
             if !overlaps {
