@@ -2,7 +2,8 @@
 # Secrets benchmark: throughput of `pipeguard secrets` on a large corpus of real
 # files, beside (a) one ripgrep pass for the same keyword list over the same
 # bytes (the floor for any keyword-prefiltered scanner), (b) gitleaks and
-# (c) detect-secrets. Each tool runs RUNS times; medians are reported.
+# (c) detect-secrets. Each tool runs RUNS times (detect-secrets DS_RUNS
+# times: it is two orders of magnitude slower); medians are reported.
 #
 #   bash bench/make_corpus.sh            # once: builds /tmp/pipeguard-bench/corpus
 #   bash ../shared/bench/peers/install.sh  # once: installs gitleaks, detect-secrets
@@ -26,9 +27,10 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 # time_runs NAME CMD... : runs CMD RUNS times, prints the median wall time and MB/s.
 time_runs() {
   local name=$1; shift
-  local t
+  local t runs=$RUNS
+  [ "$name" = detect-secrets ] && runs=${DS_RUNS:-$RUNS}
   : > "$OUT/$name.times"
-  for _ in $(seq "$RUNS"); do
+  for _ in $(seq "$runs"); do
     sync
     local s=$(date +%s.%N)
     "$@" > "$OUT/$name.stdout" 2> "$OUT/$name.stderr" || true

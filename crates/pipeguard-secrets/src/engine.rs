@@ -108,11 +108,13 @@ impl Engine {
         // Per-rule merged windows, built as the keyword hits stream by.
         let mut windows: Vec<Vec<(usize, usize)>> = Vec::new();
         let mut touched: Vec<u32> = Vec::new();
+        // Rules whose `paths` exclude this file, decided on their first hit.
+        let mut barred: Vec<u32> = Vec::new();
         for hit in self.ac.find_overlapping_iter(data) {
             let pat = hit.pattern().as_usize();
             for &ri in &self.keyword_rules[pat] {
                 let rule = &self.rules[ri as usize];
-                if skip_generic && rule.generic {
+                if (skip_generic && rule.generic) || barred.contains(&ri) {
                     continue;
                 }
                 if windows.is_empty() {
@@ -130,6 +132,10 @@ impl Engine {
                 );
                 let list = &mut windows[ri as usize];
                 if list.is_empty() {
+                    if !rule.applies_to(path) {
+                        barred.push(ri);
+                        continue;
+                    }
                     touched.push(ri);
                 }
                 match list.last_mut() {

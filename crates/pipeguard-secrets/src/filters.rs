@@ -100,12 +100,17 @@ pub fn entropy(s: &[u8]) -> f64 {
         .sum()
 }
 
+/// Longest run of one repeated character, not counting white space (a PEM
+/// block indented in source code is full of runs of spaces).
 fn longest_run(s: &[u8]) -> usize {
     let mut best = 0;
     let mut run = 0;
     let mut prev = None;
     for &b in s {
-        if Some(b) == prev {
+        if b.is_ascii_whitespace() {
+            prev = None;
+            run = 0;
+        } else if Some(b) == prev {
             run += 1;
         } else {
             run = 1;
@@ -126,6 +131,11 @@ fn is_uuid(s: &str) -> bool {
 }
 
 /// Why a candidate was dropped; `None` keeps it.
+///
+/// `generic` rules (an assignment to something called password or token) get
+/// every filter; rules with a `min-entropy` (a vendor name near a bare key)
+/// also get the identifier filters, because what follows `elasticache:` or
+/// `datadog_` in real code is far more often a name than a key.
 pub fn reject(secret: &str, generic: bool, min_entropy: Option<f64>) -> Option<&'static str> {
     let lower = secret.to_ascii_lowercase();
     if PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w)) {
@@ -137,19 +147,28 @@ pub fn reject(secret: &str, generic: bool, min_entropy: Option<f64>) -> Option<&
     if REFERENCE_MARKERS.iter().any(|m| lower.contains(m)) {
         return Some("reference");
     }
+    // `{api_key}`, `%(password)s`: a format string, filled in elsewhere.
+    if (secret.contains('{') && secret.contains('}')) || secret.contains("%s") {
+        return Some("reference");
+    }
     if lower.starts_with('<') && lower.ends_with('>') {
         return Some("placeholder");
     }
     let bytes = secret.as_bytes();
     if bytes.len() >= 8 {
+        // `xxxxxxxx`, `sk_live_00000000…`: placeholders. Long values (key
+        // blocks, DER with runs of `A`) may legitimately hold such runs.
         let run = longest_run(bytes);
-        if run >= 8 || run * 2 > bytes.len() {
+        if (run >= 8 && bytes.len() < 64) || run * 2 > bytes.len() {
             return Some("repeated characters");
         }
     }
     let min = min_entropy.or(if generic { Some(3.0) } else { None });
     if min.is_some_and(|min| entropy(bytes) < min) {
         return Some("low entropy");
+    }
+    if (generic || min_entropy.is_some()) && looks_like_identifier(bytes) {
+        return Some("identifier");
     }
     if generic {
         let trimmed = lower.trim_matches(|c: char| !c.is_ascii_alphanumeric());
@@ -165,12 +184,24 @@ pub fn reject(secret: &str, generic: bool, min_entropy: Option<f64>) -> Option<&
         if lower.contains("12345678") || lower.contains("abcdefgh") {
             return Some("placeholder");
         }
-        // Code, not a value: `password = get_password(user)`, `token = self.token`.
-        if secret.contains('(') || secret.contains(' ') || secret.ends_with([',', ';']) {
+        // Code, not a value: `password = get_password(user)`, `Optional[str]`.
+        if secret.contains(['(', ' ', '[']) || secret.ends_with([',', ';']) {
             return Some("expression");
         }
-        if looks_like_identifier(bytes) {
-            return Some("identifier");
+        // A URL, path or ARN names where a secret is, it is not one.
+        if ["arn:", "http://", "https://", "file://", "/", "./", "~/"]
+            .iter()
+            .any(|p| lower.starts_with(p))
+        {
+            return Some("locator");
+        }
+        // `2016-09-01T12:00:00Z`: a timestamp.
+        if bytes.len() >= 10
+            && bytes[..4].iter().all(u8::is_ascii_digit)
+            && bytes[4] == b'-'
+            && bytes[7] == b'-'
+        {
+            return Some("date");
         }
     }
     None
@@ -179,18 +210,39 @@ pub fn reject(secret: &str, generic: bool, min_entropy: Option<f64>) -> Option<&
 /// `self.secret_value`, `prod-database-credentials-v2`: names, not values.
 /// Random tokens have no word separators, or far more digits.
 fn looks_like_identifier(b: &[u8]) -> bool {
-    // `SecretsConfig`, `DatabasePassword`: a type or variable name.
-    if b.len() <= 40 && b.iter().all(u8::is_ascii_alphabetic) {
+    // `SecretsConfig`, `ModifyReplicationGroup`: a type, variable or API
+    // name. A random key of this length all but surely holds a digit.
+    if b.iter().all(u8::is_ascii_alphabetic) {
+        return true;
+    }
+    // `FORCE_CHANGE_PASSWORD`, `AWS_WEB_IDENTITY_TOKEN_FILE`: a constant's name.
+    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+    if b.iter()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'_')
+        && b.contains(&b'_')
+        && digits * 4 < b.len()
+    {
+        return true;
+    }
+    // `tokenize.ERRORTOKEN`, `DistributionList.NextMarker`: a dotted path.
+    if b.contains(&b'.')
+        && b.split(|c| *c == b'.').all(|seg| {
+            seg.first().is_some_and(u8::is_ascii_alphabetic)
+                && (2..=40).contains(&seg.len())
+                && seg.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                && seg.iter().filter(|c| c.is_ascii_digit()).count() * 6 < seg.len()
+        })
+    {
         return true;
     }
     let allowed = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit() || b"_.-".contains(c);
     if !b.iter().all(allowed) || !b.first().is_some_and(u8::is_ascii_lowercase) {
         return false;
     }
-    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+    // `prod-database-credentials-v2`: short words joined, few digits.
     let separated = b.iter().any(|c| b"_.-".contains(c));
-    let all_letters = digits == 0 && !separated;
-    all_letters || (separated && digits * 4 < b.len())
+    let short_words = b.split(|c| b"_.-".contains(c)).all(|w| w.len() <= 20);
+    separated && short_words && digits * 4 < b.len()
 }
 
 /// Lockfiles and checksum files are full of hashes that look random; generic

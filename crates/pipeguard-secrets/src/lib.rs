@@ -266,7 +266,12 @@ impl<'e> Grouper<'e> {
 
     fn add(&mut self, path: &str, origin: Option<pipeguard_core::GitOrigin>, matches: Vec<Match>) {
         for m in matches {
-            let key = (m.rule, m.secret);
+            let secret = if self.engine.rules()[m.rule].multiline {
+                normalize_block(&m.secret)
+            } else {
+                m.secret
+            };
+            let key = (m.rule, secret);
             let entry = self.groups.entry(key.clone()).or_insert_with(|| {
                 self.order.push(key.clone());
                 (m.confidence, Vec::new())
@@ -335,6 +340,15 @@ impl<'e> Grouper<'e> {
             ..Outcome::default()
         }
     }
+}
+
+/// A key block is the same key whether it sits in a PEM file, a JSON string
+/// with `\n` escapes, or source code split over indented string literals.
+fn normalize_block(s: &str) -> String {
+    s.replace("\\n", "\n")
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '"' && *c != '\'')
+        .collect()
 }
 
 fn origin_less(locs: &[Location]) -> bool {

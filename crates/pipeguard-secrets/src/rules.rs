@@ -33,6 +33,8 @@ pub struct Rule {
     pub validate: Option<Validator>,
     pub generic: bool,
     pub multiline: bool,
+    /// When set, the rule runs only on files whose name or path matches.
+    pub paths: Option<globset::GlobSet>,
     pub remediation: Option<String>,
     pub references: Vec<String>,
     pub examples: Vec<String>,
@@ -63,6 +65,8 @@ struct RawRule {
     generic: bool,
     #[serde(default)]
     multiline: bool,
+    #[serde(default)]
+    paths: Vec<String>,
     remediation: Option<String>,
     #[serde(default)]
     references: Vec<String>,
@@ -102,6 +106,17 @@ fn compile(pattern: &str) -> Result<(Regex, usize), regex::Error> {
 
 impl Rule {
     /// The compiled regex and the index of the group holding the secret.
+    /// Whether the rule applies to a file at `path` (relative, `/`-separated).
+    pub fn applies_to(&self, path: &str) -> bool {
+        match &self.paths {
+            None => true,
+            Some(set) => {
+                let name = path.rsplit('/').next().unwrap_or(path);
+                set.is_match(name) || set.is_match(path)
+            }
+        }
+    }
+
     /// Built-in rules are compiled lazily (their tests prove they compile);
     /// should one still fail, it matches nothing rather than abort a scan.
     pub fn regex(&self) -> Option<&(Regex, usize)> {
@@ -153,6 +168,15 @@ pub fn parse_rules(src: &str, file: &str, eager: bool) -> Result<Vec<Rule>, Rule
             .as_deref()
             .map(|v| v.parse::<Validator>().map_err(&err))
             .transpose()?;
+        let paths = if raw.paths.is_empty() {
+            None
+        } else {
+            let mut b = globset::GlobSetBuilder::new();
+            for p in &raw.paths {
+                b.add(globset::Glob::new(p).map_err(|e| err(format!("bad path glob `{p}`: {e}")))?);
+            }
+            Some(b.build().map_err(|e| err(format!("bad path globs: {e}")))?)
+        };
         let multiline = raw.multiline || raw.regex.contains("\\n") || raw.regex.contains("(?s");
         rules.push(Rule {
             keywords: raw
@@ -170,6 +194,7 @@ pub fn parse_rules(src: &str, file: &str, eager: bool) -> Result<Vec<Rule>, Rule
             validate,
             generic: raw.generic,
             multiline,
+            paths,
             remediation: raw.remediation,
             references: raw.references,
             examples: raw.examples,
@@ -244,6 +269,15 @@ mod tests {
         assert!(n >= 300, "only {n} rules");
     }
 
+    /// A file name the rule applies to, for running its examples.
+    fn example_name(r: &Rule) -> String {
+        ["example.txt", "config.yml", ".env", "run.sh", "Dockerfile"]
+            .iter()
+            .find(|n| r.applies_to(n))
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| panic!("{}: no sample file name matches its paths", r.id))
+    }
+
     /// Every rule finds each of its own examples, through the whole pipeline
     /// (prefilter, regex, filters, validators), and none of its negatives.
     #[test]
@@ -251,9 +285,10 @@ mod tests {
         let engine = engine();
         let mut failures = Vec::new();
         for (i, r) in engine.rules().iter().enumerate() {
+            let name = example_name(r);
             for ex in &r.examples {
                 let hits: Vec<_> = engine
-                    .scan(ex.as_bytes(), "example.txt")
+                    .scan(ex.as_bytes(), &name)
                     .into_iter()
                     .filter(|m| m.rule == i)
                     .collect();
@@ -268,7 +303,7 @@ mod tests {
             }
             for ex in &r.negative_examples {
                 if engine
-                    .scan(ex.as_bytes(), "example.txt")
+                    .scan(ex.as_bytes(), &name)
                     .iter()
                     .any(|m| m.rule == i)
                 {
