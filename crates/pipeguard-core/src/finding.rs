@@ -148,6 +148,10 @@ pub struct Finding {
     /// Kebab-case rule id, unique across analyzers (`github-pat-classic`).
     pub rule_id: String,
     pub rule_name: String,
+    /// Other names of the same problem (CVE, GHSA, PYSEC … for an advisory);
+    /// `[[ignore]] rule` matches any of them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
     /// The analyzer that produced it (`secrets`, `deps`, `policy` …).
     pub analyzer: String,
     pub severity: Severity,

@@ -43,6 +43,8 @@ pub struct RawPolicy {
     ignore: Vec<Spanned<RawIgnore>>,
     #[serde(default)]
     secrets: SecretsConfig,
+    #[serde(default)]
+    deps: DepsConfig,
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,6 +81,53 @@ pub struct SecretsConfig {
     pub scan_ignored: bool,
 }
 
+/// `[deps]`: settings of the dependency analyzer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DepsConfig {
+    /// Advisory database directory (default: `$PIPEGUARD_DB`, else the
+    /// platform cache directory).
+    pub db: Option<PathBuf>,
+    /// Warn when the database was imported longer ago than this.
+    #[serde(default = "default_max_db_age")]
+    pub max_db_age_days: u64,
+    /// A manifest (package.json, Cargo.toml of an application, pyproject.toml,
+    /// Gemfile, composer.json, Pipfile) without a lockfile is a finding.
+    #[serde(default = "yes")]
+    pub require_lockfile: bool,
+    /// Registries besides each ecosystem's default one that packages may come
+    /// from (URL prefixes). Any other registry is a finding.
+    #[serde(default)]
+    pub allowed_registries: Vec<String>,
+    /// Require `--hash` on every pinned requirement in requirements files.
+    #[serde(default)]
+    pub require_hashes: bool,
+    /// Packages that must not be used: `name` or `name@version`.
+    #[serde(default)]
+    pub deny: Vec<String>,
+}
+
+fn default_max_db_age() -> u64 {
+    7
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for DepsConfig {
+    fn default() -> Self {
+        DepsConfig {
+            db: None,
+            max_db_age_days: default_max_db_age(),
+            require_lockfile: true,
+            allowed_registries: Vec::new(),
+            require_hashes: false,
+            deny: Vec::new(),
+        }
+    }
+}
+
 /// One `[[ignore]]` entry, validated.
 #[derive(Debug)]
 pub struct IgnoreEntry {
@@ -94,7 +143,9 @@ pub struct IgnoreEntry {
 
 impl IgnoreEntry {
     fn matches_finding(&self, f: &Finding) -> bool {
-        self.rule.as_ref().is_none_or(|r| r.is_match(&f.rule_id))
+        self.rule
+            .as_ref()
+            .is_none_or(|r| r.is_match(&f.rule_id) || f.aliases.iter().any(|a| r.is_match(a)))
             && self
                 .fingerprint
                 .as_ref()
@@ -123,6 +174,7 @@ pub struct Policy {
     pub fail_on: Severity,
     pub ignores: Vec<IgnoreEntry>,
     pub secrets: SecretsConfig,
+    pub deps: DepsConfig,
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
@@ -232,6 +284,7 @@ impl Policy {
             fail_on,
             ignores,
             secrets: raw.secrets,
+            deps: raw.deps,
         })
     }
 
@@ -320,6 +373,7 @@ fn meta_finding(
     Finding {
         rule_id: id.to_string(),
         rule_name: name.to_string(),
+        aliases: Vec::new(),
         analyzer: "policy".to_string(),
         severity,
         confidence: Confidence::High,
@@ -362,6 +416,7 @@ mod tests {
         Finding {
             rule_id: rule.into(),
             rule_name: rule.into(),
+            aliases: Vec::new(),
             analyzer: "secrets".into(),
             severity: Severity::High,
             confidence: Confidence::High,

@@ -28,6 +28,8 @@ pub struct Summary {
     pub blobs_scanned: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commits_scanned: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packages_scanned: Option<u64>,
     pub findings_by_severity: BTreeMap<String, usize>,
     pub suppressed_by_baseline: usize,
     pub duration_ms: u64,

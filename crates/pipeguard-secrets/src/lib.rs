@@ -322,6 +322,7 @@ impl<'e> Grouper<'e> {
             findings.push(Finding {
                 rule_id: rule.id.clone(),
                 rule_name: rule.name.clone(),
+                aliases: Vec::new(),
                 analyzer: "secrets".into(),
                 severity: rule.severity,
                 confidence,

@@ -28,8 +28,56 @@ struct Cli {
 enum Command {
     /// Find hard-coded credentials in files, standard input or git history.
     Secrets(SecretsArgs),
+    /// Find known-vulnerable and untrusted dependencies in lockfiles.
+    Deps(DepsArgs),
+    /// Manage the local advisory database.
+    #[command(subcommand)]
+    Db(DbCommand),
     /// List the built-in secret rules (and those of the policy's rule files).
     Rules(RulesArgs),
+}
+
+#[derive(Args)]
+struct DepsArgs {
+    /// Directory (or one lockfile) to scan.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Advisory database directory (default: the policy's [deps] db, else $PIPEGUARD_DB, else the platform cache).
+    #[arg(long, value_name = "DIR")]
+    db: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Import OSV advisories: from OSV's per-ecosystem all.zip files (--from), or download them.
+    Update(DbUpdateArgs),
+    /// Show the ecosystems, record counts and age of the database.
+    Status(DbStatusArgs),
+}
+
+#[derive(Args)]
+struct DbUpdateArgs {
+    /// A directory of `<Ecosystem>/all.zip` files, one zip, or OSV JSON records.
+    #[arg(long, value_name = "DIR-OR-ZIP")]
+    from: Option<PathBuf>,
+    /// Ecosystems to download when --from is not given (default: all supported).
+    #[arg(long, value_delimiter = ',')]
+    ecosystems: Vec<String>,
+    /// Database directory.
+    #[arg(long, value_name = "DIR", env = "PIPEGUARD_DB")]
+    db: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct DbStatusArgs {
+    /// Database directory.
+    #[arg(long, value_name = "DIR", env = "PIPEGUARD_DB")]
+    db: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -136,6 +184,9 @@ pub fn run() -> i32 {
     };
     let result = match cli.command {
         Command::Secrets(a) => secrets(a),
+        Command::Deps(a) => deps(a),
+        Command::Db(DbCommand::Update(a)) => db_update(a),
+        Command::Db(DbCommand::Status(a)) => db_status(a),
         Command::Rules(a) => rules(a),
     };
     match result {
@@ -252,6 +303,144 @@ fn secrets(a: SecretsArgs) -> anyhow::Result<i32> {
     } else {
         exit::CLEAN
     })
+}
+
+/// Runs the shared tail of every scan: ignores, baseline, render, exit code.
+fn finish_report(
+    mut report: Report,
+    findings: Vec<pipeguard_core::Finding>,
+    policy: &Policy,
+    common: &CommonArgs,
+    started: Instant,
+) -> anyhow::Result<i32> {
+    let findings = policy.apply_ignores(findings, pipeguard_core::policy::today());
+    report.findings = output::apply_baseline(findings, common.baseline.as_deref(), &mut report.summary)?;
+    report.summary.duration_ms = started.elapsed().as_millis() as u64;
+    report.finish();
+    output::emit(&report, common)?;
+    Ok(if report.fails() { exit::FINDINGS } else { exit::CLEAN })
+}
+
+fn deps(a: DepsArgs) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    if !a.path.exists() {
+        return Err(usage(format!("{}: no such file or directory", a.path.display())));
+    }
+    let policy = load_policy(a.common.config.as_deref(), &a.path)?;
+    let db = a
+        .db
+        .clone()
+        .or_else(|| policy.deps.db.as_ref().map(|d| policy_base(&policy, &a.path).join(d)))
+        .unwrap_or_else(pipeguard_deps::db::default_dir);
+    let outcome = pipeguard_deps::scan::scan(&a.path, &db, &policy.deps).map_err(|e| usage(format!("{e:#}")))?;
+    let shown_root = std::fs::canonicalize(&a.path)
+        .unwrap_or(a.path.clone())
+        .display()
+        .to_string();
+    let fail_on = a.common.fail_on.unwrap_or(policy.fail_on);
+    let mut report = Report::new("deps", &shown_root, fail_on);
+    report.summary.files_scanned = outcome.lockfiles;
+    report.summary.bytes_scanned = outcome.bytes;
+    report.summary.packages_scanned = Some(outcome.packages);
+    report.problems = outcome.problems;
+    finish_report(report, outcome.findings, &policy, &a.common, started)
+}
+
+fn db_dir(flag: Option<PathBuf>) -> PathBuf {
+    flag.unwrap_or_else(pipeguard_deps::db::default_dir)
+}
+
+fn db_update(a: DbUpdateArgs) -> anyhow::Result<i32> {
+    let dir = db_dir(a.db);
+    let started = Instant::now();
+    let tmp;
+    let (from, source) = match &a.from {
+        Some(f) => {
+            if !f.exists() {
+                return Err(usage(format!("--from {}: no such file or directory", f.display())));
+            }
+            (f.clone(), f.display().to_string())
+        }
+        None => {
+            let ecos: Vec<pipeguard_deps::Ecosystem> = if a.ecosystems.is_empty() {
+                pipeguard_deps::Ecosystem::ALL.to_vec()
+            } else {
+                a.ecosystems
+                    .iter()
+                    .map(|e| {
+                        pipeguard_deps::Ecosystem::from_osv(e)
+                            .ok_or_else(|| usage(format!("unknown ecosystem `{e}`")))
+                    })
+                    .collect::<anyhow::Result<_>>()?
+            };
+            tmp = std::env::temp_dir().join(format!("pipeguard-osv-{}", std::process::id()));
+            let failed = pipeguard_deps::db::download(&tmp, &ecos)?;
+            for (eco, why) in &failed {
+                eprintln!("pipeguard: warning: {eco}: download failed: {why}");
+            }
+            if failed.len() == ecos.len() {
+                let _ = std::fs::remove_dir_all(&tmp);
+                anyhow::bail!(
+                    "could not download any advisories (offline?); import local OSV dumps with `pipeguard db update --from DIR`"
+                );
+            }
+            (tmp.clone(), pipeguard_deps::db::OSV_BUCKET.to_string())
+        }
+    };
+    let stats = pipeguard_deps::db::import(&dir, &from, &source).map_err(|e| usage(format!("{e:#}")))?;
+    if a.from.is_none() {
+        let _ = std::fs::remove_dir_all(&from);
+    }
+    let mut out = String::new();
+    for (eco, (added, updated, unchanged)) in &stats.per_ecosystem {
+        out.push_str(&format!(
+            "{eco:<10} {added:>6} added {updated:>6} updated {unchanged:>6} unchanged\n"
+        ));
+    }
+    for s in stats.skipped.iter().take(20) {
+        eprintln!("pipeguard: warning: skipped {s}");
+    }
+    out.push_str(&format!(
+        "database: {} ({} ms)\n",
+        dir.display(),
+        started.elapsed().as_millis()
+    ));
+    output::write_stdout(out.as_bytes())?;
+    Ok(exit::CLEAN)
+}
+
+fn db_status(a: DbStatusArgs) -> anyhow::Result<i32> {
+    let dir = db_dir(a.db);
+    let meta = pipeguard_deps::db::read_meta(&dir)
+        .map_err(|e| usage(format!("{e:#}")))?
+        .ok_or_else(|| {
+            usage(format!(
+                "no advisory database at {}; create it with `pipeguard db update`",
+                dir.display()
+            ))
+        })?;
+    let out = if a.json {
+        let mut s = serde_json::to_string_pretty(&meta)?;
+        s.push('\n');
+        s
+    } else {
+        let now = jiff::Timestamp::now().as_second();
+        let mut s = format!("database: {}\n", dir.display());
+        for (eco, m) in &meta.ecosystems {
+            let age = m
+                .imported_at
+                .parse::<jiff::Timestamp>()
+                .map(|t| format!("{} days", (now - t.as_second()) / 86_400))
+                .unwrap_or_else(|_| "unknown".into());
+            s.push_str(&format!(
+                "{eco:<10} {:>6} records  imported {} ago  newest record {}\n",
+                m.records, age, m.newest_modified
+            ));
+        }
+        s
+    };
+    output::write_stdout(out.as_bytes())?;
+    Ok(exit::CLEAN)
 }
 
 fn rules(a: RulesArgs) -> anyhow::Result<i32> {

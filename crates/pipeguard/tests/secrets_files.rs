@@ -355,3 +355,15 @@ fn rules_lists_every_rule() {
             .all(|r| r["keywords"].as_array().is_some_and(|k| !k.is_empty()))
     );
 }
+
+/// The README states the rule count; it must stay true.
+#[test]
+fn readme_rule_count_is_current() {
+    let out = pipeguard().args(["rules", "--json"]).assert().code(0);
+    let n = json(&out.get_output().stdout).as_array().map(Vec::len).unwrap_or(0);
+    let readme = include_str!("../../../README.md");
+    assert!(
+        readme.contains(&format!("{n} built-in rules")) && readme.contains(&format!("{n} rules are built in")),
+        "README.md must say {n} rules"
+    );
+}

@@ -1,0 +1,151 @@
+//! Lockfile and manifest parsers. Every parser turns one file into a
+//! [`Lockfile`]: its packages, each with the 1-based line where it is
+//! declared, where it comes from, and, where the format records the graph,
+//! the packages it depends on, so that a vulnerable transitive package can be
+//! reported with the chain that brings it in.
+
+pub mod cargo_lock;
+pub mod package_lock;
+pub mod yarn_lock;
+pub mod pnpm_lock;
+pub mod requirements;
+pub mod poetry_lock;
+pub mod pipfile_lock;
+pub mod uv_lock;
+pub mod go_mod;
+pub mod gemfile_lock;
+pub mod composer_lock;
+pub mod gradle_lockfile;
+pub mod pom_xml;
+pub mod nuget_lock;
+
+use crate::Ecosystem;
+
+/// Where a locked package comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The ecosystem's default registry (crates.io, registry.npmjs.org, PyPI…).
+    Registry,
+    /// Another registry, by URL.
+    OtherRegistry(String),
+    /// A git repository, with the revision if the lockfile records it.
+    Git { url: String, rev: Option<String> },
+    /// A path on disk (workspace member, `file:` dependency).
+    Path(String),
+    /// A direct URL to an archive.
+    Url(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    pub ecosystem: Ecosystem,
+    pub name: String,
+    pub version: String,
+    /// 1-based line of the package's entry in the file; 0 when unknown.
+    pub line: u32,
+    pub source: Source,
+    /// Integrity hash or checksum as recorded (`sha512-…`, a Cargo checksum).
+    pub integrity: Option<String>,
+    /// A direct dependency of the project (declared in its manifest).
+    pub direct: bool,
+    /// Only needed for development (npm `dev`, poetry `category = "dev"`).
+    pub dev: bool,
+    /// Indices into [`Lockfile::packages`] of the packages this one depends on.
+    pub dependencies: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    CargoLock,
+    PackageLock,
+    YarnLock,
+    PnpmLock,
+    Requirements,
+    PoetryLock,
+    PipfileLock,
+    UvLock,
+    GoMod,
+    GemfileLock,
+    ComposerLock,
+    GradleLockfile,
+    PomXml,
+    NugetLock,
+}
+
+#[derive(Debug, Clone)]
+pub struct Lockfile {
+    pub kind: Kind,
+    pub packages: Vec<Package>,
+    /// Whether the format records which package depends on which.
+    pub has_graph: bool,
+}
+
+/// A parse failure, with the 1-based line where it was detected (0: unknown).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct ParseError {
+    pub line: u32,
+    pub message: String,
+}
+
+impl Kind {
+    /// Recognizes a lockfile or manifest by its file name.
+    pub fn detect(file_name: &str) -> Option<Kind> {
+        Some(match file_name {
+            "Cargo.lock" => Kind::CargoLock,
+            "package-lock.json" | "npm-shrinkwrap.json" => Kind::PackageLock,
+            "yarn.lock" => Kind::YarnLock,
+            "pnpm-lock.yaml" => Kind::PnpmLock,
+            "poetry.lock" => Kind::PoetryLock,
+            "Pipfile.lock" => Kind::PipfileLock,
+            "uv.lock" => Kind::UvLock,
+            "go.mod" => Kind::GoMod,
+            "Gemfile.lock" | "gems.locked" => Kind::GemfileLock,
+            "composer.lock" => Kind::ComposerLock,
+            "gradle.lockfile" => Kind::GradleLockfile,
+            "pom.xml" => Kind::PomXml,
+            "packages.lock.json" => Kind::NugetLock,
+            n if n.starts_with("requirements") && n.ends_with(".txt") => Kind::Requirements,
+            _ => return None,
+        })
+    }
+
+    pub fn ecosystem(self) -> Ecosystem {
+        match self {
+            Kind::CargoLock => Ecosystem::CratesIo,
+            Kind::PackageLock => Ecosystem::Npm,
+            Kind::YarnLock => Ecosystem::Npm,
+            Kind::PnpmLock => Ecosystem::Npm,
+            Kind::Requirements => Ecosystem::PyPI,
+            Kind::PoetryLock => Ecosystem::PyPI,
+            Kind::PipfileLock => Ecosystem::PyPI,
+            Kind::UvLock => Ecosystem::PyPI,
+            Kind::GoMod => Ecosystem::Go,
+            Kind::GemfileLock => Ecosystem::RubyGems,
+            Kind::ComposerLock => Ecosystem::Packagist,
+            Kind::GradleLockfile => Ecosystem::Maven,
+            Kind::PomXml => Ecosystem::Maven,
+            Kind::NugetLock => Ecosystem::NuGet,
+        }
+    }
+
+    /// Parses the file's text.
+    pub fn parse(self, text: &str) -> Result<Lockfile, ParseError> {
+        match self {
+            Kind::CargoLock => cargo_lock::parse(text),
+            Kind::PackageLock => package_lock::parse(text),
+            Kind::YarnLock => yarn_lock::parse(text),
+            Kind::PnpmLock => pnpm_lock::parse(text),
+            Kind::Requirements => requirements::parse(text),
+            Kind::PoetryLock => poetry_lock::parse(text),
+            Kind::PipfileLock => pipfile_lock::parse(text),
+            Kind::UvLock => uv_lock::parse(text),
+            Kind::GoMod => go_mod::parse(text),
+            Kind::GemfileLock => gemfile_lock::parse(text),
+            Kind::ComposerLock => composer_lock::parse(text),
+            Kind::GradleLockfile => gradle_lockfile::parse(text),
+            Kind::PomXml => pom_xml::parse(text),
+            Kind::NugetLock => nuget_lock::parse(text),
+        }
+    }
+}

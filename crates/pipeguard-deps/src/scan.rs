@@ -1,0 +1,402 @@
+//! `pipeguard deps`: find lockfiles, parse them, match every locked package
+//! against the local OSV index, and report one finding per vulnerability and
+//! package, with the dependency chain and the upgrade that fixes it.
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::path::Path;
+
+use anyhow::Context;
+use pipeguard_core::policy::DepsConfig;
+use pipeguard_core::{Confidence, Finding, Fingerprint, Location, Problem, Remediation, Severity};
+
+use crate::db::Index;
+use crate::lockfile::{Kind, Lockfile, Package};
+use crate::osv::Advisory;
+use crate::{Ecosystem, matcher};
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub problems: Vec<Problem>,
+    pub lockfiles: u64,
+    pub packages: u64,
+    pub bytes: u64,
+}
+
+/// A parsed lockfile and where it was found (relative, `/`-separated).
+#[derive(Debug)]
+pub struct Found {
+    pub path: String,
+    pub lockfile: Lockfile,
+}
+
+/// Directories that hold other projects' files, not this project's lockfiles.
+pub const SKIP_DIRS: &[&str] = &[".git", "node_modules", "target", "vendor", ".venv", "venv", "__pycache__"];
+
+/// Finds and parses every lockfile under `root` (or `root` itself if it is
+/// one). A malformed file becomes a problem naming file and line.
+pub fn discover(root: &Path, problems: &mut Vec<Problem>, bytes: &mut u64) -> Vec<Found> {
+    let mut found = Vec::new();
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .require_git(false)
+        .filter_entry(|e| {
+            !(e.file_type().is_some_and(|t| t.is_dir())
+                && SKIP_DIRS.iter().any(|d| e.file_name() == *d))
+        })
+        .build();
+    let mut paths = Vec::new();
+    for entry in walker {
+        let Ok(entry) = entry else { continue };
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy();
+        if let Some(kind) = Kind::detect(&name) {
+            paths.push((entry.path().to_path_buf(), kind));
+        }
+    }
+    paths.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, kind) in paths {
+        let shown = path
+            .strip_prefix(root)
+            .ok()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let text = match std::fs::read(&path) {
+            Ok(b) => {
+                *bytes += b.len() as u64;
+                String::from_utf8_lossy(&b).into_owned()
+            }
+            Err(e) => {
+                problems.push(Problem {
+                    path: shown,
+                    line: None,
+                    message: format!("cannot read: {e}"),
+                });
+                continue;
+            }
+        };
+        match kind.parse(&text) {
+            Ok(lockfile) => found.push(Found {
+                path: shown,
+                lockfile,
+            }),
+            Err(e) => problems.push(Problem {
+                path: shown,
+                line: (e.line > 0).then_some(e.line),
+                message: format!("malformed {}: {}", kind_name(kind), e.message),
+            }),
+        }
+    }
+    found
+}
+
+fn kind_name(k: Kind) -> &'static str {
+    match k {
+        Kind::CargoLock => "Cargo.lock",
+        Kind::PackageLock => "package-lock.json",
+        Kind::YarnLock => "yarn.lock",
+        Kind::PnpmLock => "pnpm-lock.yaml",
+        Kind::Requirements => "requirements file",
+        Kind::PoetryLock => "poetry.lock",
+        Kind::PipfileLock => "Pipfile.lock",
+        Kind::UvLock => "uv.lock",
+        Kind::GoMod => "go.mod",
+        Kind::GemfileLock => "Gemfile.lock",
+        Kind::ComposerLock => "composer.lock",
+        Kind::GradleLockfile => "gradle.lockfile",
+        Kind::PomXml => "pom.xml",
+        Kind::NugetLock => "packages.lock.json",
+    }
+}
+
+pub fn severity_of(a: &Advisory) -> Severity {
+    if let Some(s) = a.cvss_score {
+        return score_severity(s);
+    }
+    match a.db_severity.as_deref() {
+        Some("CRITICAL") => Severity::Critical,
+        Some("HIGH") => Severity::High,
+        Some("MODERATE") | Some("MEDIUM") => Severity::Medium,
+        Some("LOW") => Severity::Low,
+        Some(other) => other.parse::<f64>().map(score_severity).unwrap_or(Severity::Medium),
+        // No score at all: most unscored advisories (Debian DSAs, older
+        // databases) are real, patch-worthy issues; medium blocks by default.
+        None => Severity::Medium,
+    }
+}
+
+fn score_severity(s: f64) -> Severity {
+    if s >= 9.0 {
+        Severity::Critical
+    } else if s >= 7.0 {
+        Severity::High
+    } else if s >= 4.0 {
+        Severity::Medium
+    } else if s > 0.0 {
+        Severity::Low
+    } else {
+        Severity::Info
+    }
+}
+
+/// The id users know best: a CVE, then a GHSA, then the record's own id.
+fn preferred_id(ids: &[String]) -> String {
+    ids.iter()
+        .find(|i| i.starts_with("CVE-"))
+        .or_else(|| ids.iter().find(|i| i.starts_with("GHSA-")))
+        .or_else(|| ids.first())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Shortest chain from a direct dependency (or a root nobody depends on) down
+/// to package `target`, as indices.
+fn chain_to(lock: &Lockfile, target: usize) -> Vec<usize> {
+    let n = lock.packages.len();
+    let mut parents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, p) in lock.packages.iter().enumerate() {
+        for &d in &p.dependencies {
+            if d < n {
+                parents[d].push(i);
+            }
+        }
+    }
+    let is_top = |i: usize| lock.packages[i].direct || parents[i].is_empty();
+    let mut prev: Vec<Option<usize>> = vec![None; n];
+    let mut seen = vec![false; n];
+    let mut q = VecDeque::from([target]);
+    seen[target] = true;
+    while let Some(i) = q.pop_front() {
+        if is_top(i) {
+            let mut chain = vec![i];
+            let mut cur = i;
+            while let Some(next) = prev[cur] {
+                chain.push(next);
+                cur = next;
+            }
+            return chain;
+        }
+        for &p in &parents[i] {
+            if !seen[p] {
+                seen[p] = true;
+                prev[p] = Some(i);
+                q.push_back(p);
+            }
+        }
+    }
+    vec![target]
+}
+
+fn pkg_label(p: &Package) -> String {
+    format!("{} {}", p.name, p.version)
+}
+
+/// Matches every package of every lockfile against the index.
+pub fn match_all(found: &[Found], index: &Index, problems: &mut Vec<Problem>) -> Vec<Finding> {
+    // (ecosystem, name, version, group key) → finding under construction.
+    let mut groups: BTreeMap<(Ecosystem, String, String, String), Finding> = BTreeMap::new();
+    let mut warned: HashSet<Ecosystem> = HashSet::new();
+    for f in found {
+        let lock = &f.lockfile;
+        for (pi, pkg) in lock.packages.iter().enumerate() {
+            let eco = pkg.ecosystem;
+            if !index.has(eco) {
+                if warned.insert(eco) {
+                    problems.push(Problem {
+                        path: f.path.clone(),
+                        line: None,
+                        message: format!(
+                            "the advisory database has no {eco} records; {eco} packages were not checked (import them with `pipeguard db update`)"
+                        ),
+                    });
+                }
+                continue;
+            }
+            let name = eco.normalize_name(&pkg.name);
+            let hits: Vec<(&Advisory, Option<String>)> = index
+                .lookup(eco, &name)
+                .filter_map(|a| {
+                    let mut affected = false;
+                    let mut fixes = Vec::new();
+                    for aff in a.affected.iter().filter(|x| x.name == name) {
+                        if matcher::is_affected(eco, aff, &pkg.version) {
+                            affected = true;
+                            if let Some(fx) = matcher::nearest_fix(eco, aff, &pkg.version) {
+                                fixes.push(fx);
+                            }
+                        }
+                    }
+                    affected.then(|| (a, matcher::max_version(eco, &fixes)))
+                })
+                .collect();
+            if hits.is_empty() {
+                continue;
+            }
+            // Records that alias each other are one vulnerability.
+            let mut clusters: Vec<(HashSet<String>, Vec<usize>)> = Vec::new();
+            for (i, (a, _)) in hits.iter().enumerate() {
+                let ids: HashSet<String> = std::iter::once(a.id.clone()).chain(a.aliases.iter().cloned()).collect();
+                let mut merged: Vec<usize> = clusters
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (set, _))| !set.is_disjoint(&ids))
+                    .map(|(ci, _)| ci)
+                    .collect();
+                let mut set = ids;
+                let mut members = vec![i];
+                while let Some(ci) = merged.pop() {
+                    let (s, m) = clusters.remove(ci);
+                    set.extend(s);
+                    members.extend(m);
+                }
+                clusters.push((set, members));
+            }
+            let all_fixes: Vec<String> = hits.iter().filter_map(|(_, f)| f.clone()).collect();
+            let fixes_all = matcher::max_version(eco, &all_fixes);
+            let chain = if lock.has_graph { chain_to(lock, pi) } else { vec![pi] };
+            for (ids, members) in clusters {
+                let advisories: Vec<&Advisory> = members.iter().map(|&m| hits[m].0).collect();
+                let mut record_ids: Vec<String> = advisories.iter().map(|a| a.id.clone()).collect();
+                record_ids.sort();
+                let mut all_ids: Vec<String> = ids.into_iter().collect();
+                all_ids.sort();
+                let primary = preferred_id(&all_ids);
+                let severity = advisories.iter().map(|a| severity_of(a)).max().unwrap_or(Severity::Medium);
+                let fix = matcher::max_version(
+                    eco,
+                    &members.iter().filter_map(|&m| hits[m].1.clone()).collect::<Vec<_>>(),
+                );
+                let summary = advisories
+                    .iter()
+                    .find_map(|a| a.summary.clone())
+                    .unwrap_or_else(|| "known vulnerability".into());
+                let key = (eco, pkg.name.clone(), pkg.version.clone(), record_ids[0].clone());
+                let location = Location {
+                    path: f.path.clone(),
+                    line: (pkg.line > 0).then_some(pkg.line),
+                    ..Location::file(f.path.clone())
+                };
+                if let Some(existing) = groups.get_mut(&key) {
+                    if !existing.locations.iter().any(|l| l.path == location.path) {
+                        existing.locations.push(location);
+                    }
+                    continue;
+                }
+                let via = if chain.len() > 1 {
+                    let labels: Vec<String> = chain.iter().map(|&i| pkg_label(&lock.packages[i])).collect();
+                    format!(" Dependency path: {}.", labels.join(" → "))
+                } else {
+                    String::new()
+                };
+                let direct_name = (chain.len() > 1).then(|| lock.packages[chain[0]].name.clone());
+                let remediation = match (&fix, &direct_name) {
+                    (Some(v), None) => format!(
+                        "Upgrade {} to {v} or later{}.",
+                        pkg.name,
+                        fixes_all
+                            .as_ref()
+                            .filter(|all| *all != v)
+                            .map(|all| format!(" ({all} fixes every advisory on it)"))
+                            .unwrap_or_default()
+                    ),
+                    (Some(v), Some(d)) => format!(
+                        "{} is a transitive dependency brought in by {d}: upgrade {d} to a release that requires {} >= {v}, or pin {} to {v} or later (override/resolution).",
+                        pkg.name, pkg.name, pkg.name
+                    ),
+                    (None, _) => format!(
+                        "No fixed version is known for {}; remove it or replace it, or ignore this advisory with a reason if the vulnerable code is not reachable.",
+                        pkg.name
+                    ),
+                };
+                let others: Vec<&String> = all_ids.iter().filter(|i| **i != primary).collect();
+                let also = if others.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (also {})", others.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
+                };
+                let url = advisories.iter().find_map(|a| a.url.clone());
+                let message = format!(
+                    "{} {} is affected by {primary}{also}: {summary}.{via} {remediation}{}",
+                    pkg.name,
+                    pkg.version,
+                    url.map(|u| format!(" See {u}")).unwrap_or_default()
+                );
+                let fingerprint = Fingerprint::from_parts(&[
+                    b"deps",
+                    eco.osv_name().as_bytes(),
+                    pkg.name.as_bytes(),
+                    pkg.version.as_bytes(),
+                    record_ids[0].as_bytes(),
+                ]);
+                groups.insert(
+                    key,
+                    Finding {
+                        rule_id: primary.clone(),
+                        rule_name: summary.clone(),
+                        aliases: all_ids.iter().filter(|i| **i != primary).cloned().collect(),
+                        analyzer: "deps".into(),
+                        severity,
+                        confidence: Confidence::High,
+                        message,
+                        locations: vec![location],
+                        fingerprint,
+                        secret: None,
+                        remediation: Some(Remediation {
+                            description: remediation,
+                            replacement: fix.clone(),
+                        }),
+                    },
+                );
+            }
+        }
+    }
+    groups.into_values().collect()
+}
+
+/// Scans `root` against the database at `db_dir`, with the policy's
+/// supply-chain checks.
+pub fn scan(root: &Path, db_dir: &Path, cfg: &DepsConfig) -> anyhow::Result<Outcome> {
+    let mut out = Outcome::default();
+    let mut index = Index::open(db_dir)?;
+    let found = discover(root, &mut out.problems, &mut out.bytes);
+    let max_age = cfg.max_db_age_days as i64 * 86_400;
+    for (eco, m) in &index.meta.ecosystems {
+        if let Ok(t) = m.imported_at.parse::<jiff::Timestamp>() {
+            let age = jiff::Timestamp::now().as_second() - t.as_second();
+            if age > max_age {
+                out.problems.push(Problem {
+                    path: db_dir.display().to_string(),
+                    line: None,
+                    message: format!(
+                        "the {eco} advisories were imported {} days ago (policy limit: {} days); run `pipeguard db update`",
+                        age / 86_400,
+                        cfg.max_db_age_days
+                    ),
+                });
+            }
+        }
+    }
+    let needed: HashSet<Ecosystem> = found
+        .iter()
+        .flat_map(|f| f.lockfile.packages.iter().map(|p| p.ecosystem))
+        .collect();
+    for eco in needed {
+        if index.has(eco) {
+            index
+                .load(db_dir, eco)
+                .with_context(|| format!("loading {eco} advisories"))?;
+        }
+    }
+    out.lockfiles = found.len() as u64;
+    out.packages = found.iter().map(|f| f.lockfile.packages.len() as u64).sum();
+    out.findings = match_all(&found, &index, &mut out.problems);
+    out.findings.extend(crate::audit::audit_lockfiles(&found, cfg));
+    if cfg.require_lockfile {
+        out.findings.extend(crate::audit::missing_lockfiles(root));
+    }
+    Ok(out)
+}
