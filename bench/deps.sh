@@ -17,7 +17,7 @@ rm -rf "$W/db"
 s=$(date +%s.%N)
 /usr/bin/time -f "%M" -o "$W/import.mem" "$PG" db update --from "$ADV" --db "$W/db" > "$W/import.out"
 e=$(date +%s.%N)
-printf 'import: %.2f s, peak %d MB, index %s\n' "$(echo "$e - $s" | bc)" $(( $(cat "$W/import.mem") / 1024 )) "$(du -sh "$W/db" | cut -f1)"
+printf 'import: %.2f s, peak %d MB, index %s\n' "$(echo "$e - $s" | bc)" $(( $(tail -1 "$W/import.mem") / 1024 )) "$(du -sh "$W/db" | cut -f1)"
 cat "$W/import.out"
 : > "$W/times"
 for _ in $(seq "$RUNS"); do
@@ -27,7 +27,7 @@ for _ in $(seq "$RUNS"); do
   echo "$e - $s" | bc >> "$W/times"
 done
 med=$(sort -n "$W/times" | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')
-python3 - "$W/report.json" "$med" "$(cat "$W/scan.mem")" <<'PY'
+python3 - "$W/report.json" "$med" "$(tail -1 "$W/scan.mem")" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 s = r["summary"]

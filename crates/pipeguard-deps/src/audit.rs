@@ -13,22 +13,54 @@ use crate::scan::Found;
 
 /// Every rule of this module: (id, name, severity, what to do).
 pub const RULES: &[(&str, &str, Severity, &str)] = &[
-    ("missing-lockfile", "Manifest without a lockfile", Severity::Medium,
-     "Commit the lockfile so every build installs the same, reviewed versions (npm install / cargo generate-lockfile / poetry lock / bundle lock / composer update --lock)."),
-    ("dependency-from-git", "Dependency from a git repository", Severity::Low,
-     "Publish the package to your registry or pin the git dependency to a full commit SHA; git sources bypass registry integrity checks and advisories."),
-    ("dependency-from-url", "Dependency from a direct URL", Severity::Medium,
-     "Install the package from a registry; a direct URL has no advisory coverage and can change under the same name."),
-    ("insecure-registry", "Package fetched over plain HTTP", Severity::High,
-     "Use an https:// registry URL: over plain HTTP anyone on the path can swap the package."),
-    ("unapproved-registry", "Package from a registry the policy does not allow", Severity::Medium,
-     "Fetch it from an approved registry, or add the registry to [deps] allowed-registries in pipeguard.toml."),
-    ("missing-integrity", "Locked package without an integrity hash", Severity::Medium,
-     "Regenerate the lockfile with a current package manager so that it records integrity hashes, and verify them on install."),
-    ("missing-hash", "Pinned requirement without --hash", Severity::Medium,
-     "Add --hash=sha256:… for every requirement (pip-compile --generate-hashes) and install with --require-hashes."),
-    ("denied-package", "Package denied by the policy", Severity::High,
-     "Remove the package or replace it; the policy's [deps] deny list forbids it."),
+    (
+        "missing-lockfile",
+        "Manifest without a lockfile",
+        Severity::Medium,
+        "Commit the lockfile so every build installs the same, reviewed versions (npm install / cargo generate-lockfile / poetry lock / bundle lock / composer update --lock).",
+    ),
+    (
+        "dependency-from-git",
+        "Dependency from a git repository",
+        Severity::Low,
+        "Publish the package to your registry or pin the git dependency to a full commit SHA; git sources bypass registry integrity checks and advisories.",
+    ),
+    (
+        "dependency-from-url",
+        "Dependency from a direct URL",
+        Severity::Medium,
+        "Install the package from a registry; a direct URL has no advisory coverage and can change under the same name.",
+    ),
+    (
+        "insecure-registry",
+        "Package fetched over plain HTTP",
+        Severity::High,
+        "Use an https:// registry URL: over plain HTTP anyone on the path can swap the package.",
+    ),
+    (
+        "unapproved-registry",
+        "Package from a registry the policy does not allow",
+        Severity::Medium,
+        "Fetch it from an approved registry, or add the registry to [deps] allowed-registries in pipeguard.toml.",
+    ),
+    (
+        "missing-integrity",
+        "Locked package without an integrity hash",
+        Severity::Medium,
+        "Regenerate the lockfile with a current package manager so that it records integrity hashes, and verify them on install.",
+    ),
+    (
+        "missing-hash",
+        "Pinned requirement without --hash",
+        Severity::Medium,
+        "Add --hash=sha256:… for every requirement (pip-compile --generate-hashes) and install with --require-hashes.",
+    ),
+    (
+        "denied-package",
+        "Package denied by the policy",
+        Severity::High,
+        "Remove the package or replace it; the policy's [deps] deny list forbids it.",
+    ),
 ];
 
 fn rule(id: &str) -> (&'static str, &'static str, Severity, &'static str) {
@@ -96,7 +128,9 @@ pub fn audit_lockfiles(found: &[Found], cfg: &DepsConfig) -> Vec<Finding> {
             let label = format!("{} {}", p.name, p.version);
             match &p.source {
                 Source::Git { url, rev } => {
-                    let pinned = rev.as_ref().is_some_and(|r| r.len() >= 40 && r.chars().all(|c| c.is_ascii_hexdigit()));
+                    let pinned = rev
+                        .as_ref()
+                        .is_some_and(|r| r.len() >= 40 && r.chars().all(|c| c.is_ascii_hexdigit()));
                     if !pinned {
                         out.push(finding(
                             "dependency-from-git",
@@ -139,7 +173,10 @@ pub fn audit_lockfiles(found: &[Found], cfg: &DepsConfig) -> Vec<Finding> {
                             &key,
                         ));
                     } else if !is_default_registry(url)
-                        && !cfg.allowed_registries.iter().any(|a| url.starts_with(a.as_str()))
+                        && !cfg
+                            .allowed_registries
+                            .iter()
+                            .any(|a| url.starts_with(a.as_str()))
                     {
                         out.push(finding(
                             "unapproved-registry",
@@ -154,7 +191,11 @@ pub fn audit_lockfiles(found: &[Found], cfg: &DepsConfig) -> Vec<Finding> {
             let registry = matches!(p.source, Source::Registry | Source::OtherRegistry(_));
             let records_integrity = matches!(
                 f.lockfile.kind,
-                Kind::PackageLock | Kind::YarnLock | Kind::PnpmLock | Kind::CargoLock | Kind::NugetLock
+                Kind::PackageLock
+                    | Kind::YarnLock
+                    | Kind::PnpmLock
+                    | Kind::CargoLock
+                    | Kind::NugetLock
             );
             if registry && records_integrity && p.integrity.is_none() {
                 out.push(finding(
@@ -164,7 +205,8 @@ pub fn audit_lockfiles(found: &[Found], cfg: &DepsConfig) -> Vec<Finding> {
                     &key,
                 ));
             }
-            if cfg.require_hashes && f.lockfile.kind == Kind::Requirements && p.integrity.is_none() {
+            if cfg.require_hashes && f.lockfile.kind == Kind::Requirements && p.integrity.is_none()
+            {
                 out.push(finding(
                     "missing-hash",
                     format!("{label} is pinned without a hash."),
@@ -212,7 +254,14 @@ pub fn missing_lockfiles(root: &Path) -> Vec<Finding> {
         }
         let name = entry.file_name().to_string_lossy().into_owned();
         let locks: &[&str] = match name.as_str() {
-            "package.json" => &["package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock"],
+            "package.json" => &[
+                "package-lock.json",
+                "npm-shrinkwrap.json",
+                "yarn.lock",
+                "pnpm-lock.yaml",
+                "bun.lockb",
+                "bun.lock",
+            ],
             "Gemfile" => &["Gemfile.lock"],
             "composer.json" => &["composer.lock"],
             "Pipfile" => &["Pipfile.lock"],
@@ -226,9 +275,19 @@ pub fn missing_lockfiles(root: &Path) -> Vec<Finding> {
         // Libraries and bare metadata need no lockfile: a pyproject without
         // dependencies, a package.json without dependencies, a Cargo library.
         let needs = match name.as_str() {
-            "package.json" => text.contains("\"dependencies\"") || text.contains("\"devDependencies\""),
-            "pyproject.toml" => text.contains("[tool.poetry") || text.contains("[tool.uv") || text.contains("dependencies = ["),
-            "Cargo.toml" => dir.join("src/main.rs").exists() || text.contains("[[bin]]") || text.contains("[workspace]"),
+            "package.json" => {
+                text.contains("\"dependencies\"") || text.contains("\"devDependencies\"")
+            }
+            "pyproject.toml" => {
+                text.contains("[tool.poetry")
+                    || text.contains("[tool.uv")
+                    || text.contains("dependencies = [")
+            }
+            "Cargo.toml" => {
+                dir.join("src/main.rs").exists()
+                    || text.contains("[[bin]]")
+                    || text.contains("[workspace]")
+            }
             _ => true,
         };
         if !needs {
@@ -248,7 +307,10 @@ pub fn missing_lockfiles(root: &Path) -> Vec<Finding> {
             .replace('\\', "/");
         out.push(finding(
             "missing-lockfile",
-            format!("{shown} declares dependencies but no lockfile ({}) is committed beside it.", locks.join(", ")),
+            format!(
+                "{shown} declares dependencies but no lockfile ({}) is committed beside it.",
+                locks.join(", ")
+            ),
             Location::file(shown.clone()),
             &[shown.as_bytes()],
         ));

@@ -22,7 +22,9 @@ pub fn default_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
         return PathBuf::from(d).join("pipeguard/osv");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
     if cfg!(target_os = "macos") {
         home.join("Library/Caches/pipeguard/osv")
     } else {
@@ -57,8 +59,10 @@ pub fn read_meta(dir: &Path) -> anyhow::Result<Option<Meta>> {
     if !p.exists() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
-    let meta: Meta = serde_json::from_str(&text).with_context(|| format!("{} is corrupt", p.display()))?;
+    let text =
+        std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
+    let meta: Meta =
+        serde_json::from_str(&text).with_context(|| format!("{} is corrupt", p.display()))?;
     if meta.format != FORMAT {
         bail!(
             "{} has format {} but this pipeguard reads format {FORMAT}; run `pipeguard db update` again",
@@ -89,9 +93,12 @@ fn read_records(from: &Path, each: &mut dyn FnMut(&str, &[u8])) -> anyhow::Resul
         let name = from.display().to_string();
         if name.ends_with(".zip") {
             let f = std::fs::File::open(from).with_context(|| format!("cannot open {name}"))?;
-            let mut z = zip::ZipArchive::new(f).with_context(|| format!("{name} is not a zip archive"))?;
+            let mut z =
+                zip::ZipArchive::new(f).with_context(|| format!("{name} is not a zip archive"))?;
             for i in 0..z.len() {
-                let mut entry = z.by_index(i).with_context(|| format!("{name}: bad entry {i}"))?;
+                let mut entry = z
+                    .by_index(i)
+                    .with_context(|| format!("{name}: bad entry {i}"))?;
                 let inner = entry.name().map(|n| n.to_string()).unwrap_or_default();
                 if !inner.ends_with(".json") || entry.size() > 64 * 1024 * 1024 {
                     continue;
@@ -134,7 +141,9 @@ pub fn import(dir: &Path, from: &Path, source: &str) -> anyhow::Result<ImportSta
         let rec: RawRecord = match serde_json::from_slice(bytes) {
             Ok(r) => r,
             Err(e) => {
-                stats.skipped.push(format!("{name}:{}: not an OSV record: {e}", e.line()));
+                stats
+                    .skipped
+                    .push(format!("{name}:{}: not an OSV record: {e}", e.line()));
                 return;
             }
         };
@@ -153,7 +162,10 @@ pub fn import(dir: &Path, from: &Path, source: &str) -> anyhow::Result<ImportSta
         }
     })?;
     if incoming.is_empty() && stats.skipped.is_empty() {
-        bail!("{}: no OSV records found (expected all.zip files or OSV JSON records)", from.display());
+        bail!(
+            "{}: no OSV records found (expected all.zip files or OSV JSON records)",
+            from.display()
+        );
     }
     let now = jiff_now();
     for (eco, advisories) in incoming {
@@ -182,7 +194,12 @@ pub fn import(dir: &Path, from: &Path, source: &str) -> anyhow::Result<ImportSta
             EcoMeta {
                 records: list.len(),
                 imported_at: now.clone(),
-                newest_modified: list.iter().map(|a| a.modified.as_str()).max().unwrap_or("").to_string(),
+                newest_modified: list
+                    .iter()
+                    .map(|a| a.modified.as_str())
+                    .max()
+                    .unwrap_or("")
+                    .to_string(),
                 source: source.to_string(),
             },
         );
@@ -195,7 +212,10 @@ pub fn import(dir: &Path, from: &Path, source: &str) -> anyhow::Result<ImportSta
 }
 
 fn jiff_now() -> String {
-    jiff::Timestamp::now().round(jiff::Unit::Second).map(|t| t.to_string()).unwrap_or_default()
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 fn load_file(dir: &Path, eco: Ecosystem) -> anyhow::Result<Vec<Advisory>> {
@@ -205,15 +225,22 @@ fn load_file(dir: &Path, eco: Ecosystem) -> anyhow::Result<Vec<Advisory>> {
     }
     let bytes = std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?;
     serde_json::from_slice(&bytes).with_context(|| {
-        format!("{} is corrupt; run `pipeguard db update` again", p.display())
+        format!(
+            "{} is corrupt; run `pipeguard db update` again",
+            p.display()
+        )
     })
 }
+
+/// One ecosystem's advisories and, per normalized package name, the indices
+/// of the advisories that name it.
+type EcoIndex = (Vec<Advisory>, HashMap<String, Vec<u32>>);
 
 /// Advisories of the ecosystems a scan needs, indexed by package name.
 #[derive(Debug, Default)]
 pub struct Index {
     pub meta: Meta,
-    eco: HashMap<Ecosystem, (Vec<Advisory>, HashMap<String, Vec<u32>>)>,
+    eco: HashMap<Ecosystem, EcoIndex>,
 }
 
 impl Index {
@@ -238,6 +265,26 @@ impl Index {
             return Ok(());
         }
         let list = load_file(dir, eco)?;
+        self.insert(eco, list);
+        Ok(())
+    }
+
+    /// Loads several ecosystems in parallel: deserializing is most of the
+    /// fixed cost of a scan.
+    pub fn load_all(&mut self, dir: &Path, ecos: &[Ecosystem]) -> anyhow::Result<()> {
+        use rayon::prelude::*;
+        let loaded: Vec<(Ecosystem, anyhow::Result<Vec<Advisory>>)> = ecos
+            .par_iter()
+            .filter(|e| !self.eco.contains_key(*e))
+            .map(|&e| (e, load_file(dir, e)))
+            .collect();
+        for (eco, list) in loaded {
+            self.insert(eco, list?);
+        }
+        Ok(())
+    }
+
+    fn insert(&mut self, eco: Ecosystem, list: Vec<Advisory>) {
         let mut by_name: HashMap<String, Vec<u32>> = HashMap::new();
         for (i, a) in list.iter().enumerate() {
             for aff in &a.affected {
@@ -248,7 +295,6 @@ impl Index {
             }
         }
         self.eco.insert(eco, (list, by_name));
-        Ok(())
     }
 
     pub fn has(&self, eco: Ecosystem) -> bool {
@@ -262,7 +308,8 @@ impl Index {
             .and_then(|(_, m)| m.get(name))
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        ids.iter().filter_map(move |&i| entry.and_then(|(l, _)| l.get(i as usize)))
+        ids.iter()
+            .filter_map(move |&i| entry.and_then(|(l, _)| l.get(i as usize)))
     }
 }
 
@@ -283,10 +330,15 @@ pub fn download(into: &Path, ecosystems: &[Ecosystem]) -> anyhow::Result<Vec<(Ec
             .arg(dir.join("all.zip"))
             .arg(&url)
             .output()
-            .context("cannot run `curl` to download advisories; use `pipeguard db update --from DIR`")?;
+            .context(
+                "cannot run `curl` to download advisories; use `pipeguard db update --from DIR`",
+            )?;
         if !out.status.success() {
             let _ = std::fs::remove_dir_all(&dir);
-            failed.push((*eco, format!("{url}: {}", String::from_utf8_lossy(&out.stderr).trim())));
+            failed.push((
+                *eco,
+                format!("{url}: {}", String::from_utf8_lossy(&out.stderr).trim()),
+            ));
         }
     }
     Ok(failed)

@@ -124,6 +124,9 @@ mod tests {
 
     #[test]
     fn pypi_names_normalize() {
-        assert_eq!(Ecosystem::PyPI.normalize_name("Django_REST.framework"), "django-rest-framework");
+        assert_eq!(
+            Ecosystem::PyPI.normalize_name("Django_REST.framework"),
+            "django-rest-framework"
+        );
     }
 }

@@ -37,7 +37,9 @@ fn in_range(eco: Ecosystem, v: &Version, events: &[Event]) -> Option<bool> {
     });
     let mut affected = false;
     for (ev, e) in &evs {
-        let cmp = ev.as_ref().map_or(Ordering::Greater, |x| version::compare(v, x));
+        let cmp = ev
+            .as_ref()
+            .map_or(Ordering::Greater, |x| version::compare(v, x));
         match e {
             Event::Introduced(_) if cmp != Ordering::Less => affected = true,
             Event::Fixed(_) if cmp != Ordering::Less => affected = false,
@@ -56,8 +58,7 @@ pub fn is_affected(eco: Ecosystem, a: &Affected, version_str: &str) -> bool {
     let Some(v) = version::parse(eco, version_str) else {
         return false;
     };
-    if a
-        .versions
+    if a.versions
         .iter()
         .filter_map(|x| version::parse(eco, x))
         .any(|x| version::compare(&x, &v) == Ordering::Equal)
@@ -124,7 +125,13 @@ mod tests {
 
     #[test]
     fn introduced_fixed_and_last_affected() {
-        let a = aff(vec![vec![intro("0"), fixed("1.2.3")], vec![intro("2.0.0"), Event::LastAffected("2.1.0".into())]], &[]);
+        let a = aff(
+            vec![
+                vec![intro("0"), fixed("1.2.3")],
+                vec![intro("2.0.0"), Event::LastAffected("2.1.0".into())],
+            ],
+            &[],
+        );
         let eco = Ecosystem::CratesIo;
         assert!(is_affected(eco, &a, "1.0.0"));
         assert!(is_affected(eco, &a, "1.2.3-rc.1"));
@@ -139,7 +146,10 @@ mod tests {
 
     #[test]
     fn several_introduced_fixed_pairs_in_one_range() {
-        let a = aff(vec![vec![intro("1.0"), fixed("1.5"), intro("2.0"), fixed("2.3")]], &[]);
+        let a = aff(
+            vec![vec![intro("1.0"), fixed("1.5"), intro("2.0"), fixed("2.3")]],
+            &[],
+        );
         let eco = Ecosystem::PyPI;
         assert!(!is_affected(eco, &a, "0.9"));
         assert!(is_affected(eco, &a, "1.4.post1"));

@@ -150,11 +150,7 @@ fn db_severity_word(v: &Option<serde_json::Value>) -> Option<String> {
 impl RawRecord {
     /// Reduces a record to the index form, keeping only the affected entries
     /// of `ecosystem` (an OSV ecosystem base name such as `PyPI`).
-    pub fn reduce(
-        &self,
-        ecosystem: &str,
-        normalize: impl Fn(&str) -> String,
-    ) -> Option<Advisory> {
+    pub fn reduce(&self, ecosystem: &str, normalize: impl Fn(&str) -> String) -> Option<Advisory> {
         if self.withdrawn.is_some() {
             return None;
         }
@@ -208,11 +204,13 @@ impl RawRecord {
         let cvss_score = vectors
             .filter(|s| s.kind.starts_with("CVSS_V3") || s.kind == "CVSS_V4")
             .filter_map(|s| cvss_base_score(&s.score))
-            .fold(None, |acc: Option<f64>, s| Some(acc.map_or(s, |a| a.max(s))));
+            .fold(None, |acc: Option<f64>, s| {
+                Some(acc.map_or(s, |a| a.max(s)))
+            });
         let db_severity = db_severity_word(&self.database_specific).or_else(|| {
-            self.affected
-                .iter()
-                .find_map(|a| db_severity_word(&a.database_specific).or(db_severity_word(&a.ecosystem_specific)))
+            self.affected.iter().find_map(|a| {
+                db_severity_word(&a.database_specific).or(db_severity_word(&a.ecosystem_specific))
+            })
         });
         let mut aliases: Vec<String> = self.aliases.clone();
         for u in &self.upstream {

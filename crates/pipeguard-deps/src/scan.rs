@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::Context;
 use pipeguard_core::policy::DepsConfig;
 use pipeguard_core::{Confidence, Finding, Fingerprint, Location, Problem, Remediation, Severity};
+use rayon::prelude::*;
 
 use crate::db::Index;
 use crate::lockfile::{Kind, Lockfile, Package};
@@ -31,7 +32,15 @@ pub struct Found {
 }
 
 /// Directories that hold other projects' files, not this project's lockfiles.
-pub const SKIP_DIRS: &[&str] = &[".git", "node_modules", "target", "vendor", ".venv", "venv", "__pycache__"];
+pub const SKIP_DIRS: &[&str] = &[
+    ".git",
+    "node_modules",
+    "target",
+    "vendor",
+    ".venv",
+    "venv",
+    "__pycache__",
+];
 
 /// Finds and parses every lockfile under `root` (or `root` itself if it is
 /// one). A malformed file becomes a problem naming file and line.
@@ -57,38 +66,47 @@ pub fn discover(root: &Path, problems: &mut Vec<Problem>, bytes: &mut u64) -> Ve
         }
     }
     paths.sort_by(|a, b| a.0.cmp(&b.0));
-    for (path, kind) in paths {
-        let shown = path
-            .strip_prefix(root)
-            .ok()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(&path)
-            .to_string_lossy()
-            .replace('\\', "/");
-        let text = match std::fs::read(&path) {
-            Ok(b) => {
-                *bytes += b.len() as u64;
-                String::from_utf8_lossy(&b).into_owned()
+    // Read and parse in parallel; results keep the sorted order.
+    let parsed: Vec<(String, Result<Lockfile, Problem>, u64)> = paths
+        .par_iter()
+        .map(|(path, kind)| {
+            let shown = path
+                .strip_prefix(root)
+                .ok()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            let problem = |line: Option<u32>, message: String| Problem {
+                path: shown.clone(),
+                line,
+                message,
+            };
+            match std::fs::read(path) {
+                Err(e) => (
+                    shown.clone(),
+                    Err(problem(None, format!("cannot read: {e}"))),
+                    0,
+                ),
+                Ok(b) => {
+                    let n = b.len() as u64;
+                    let text = String::from_utf8_lossy(&b);
+                    let r = kind.parse(&text).map_err(|e| {
+                        problem(
+                            (e.line > 0).then_some(e.line),
+                            format!("malformed {}: {}", kind_name(*kind), e.message),
+                        )
+                    });
+                    (shown.clone(), r, n)
+                }
             }
-            Err(e) => {
-                problems.push(Problem {
-                    path: shown,
-                    line: None,
-                    message: format!("cannot read: {e}"),
-                });
-                continue;
-            }
-        };
-        match kind.parse(&text) {
-            Ok(lockfile) => found.push(Found {
-                path: shown,
-                lockfile,
-            }),
-            Err(e) => problems.push(Problem {
-                path: shown,
-                line: (e.line > 0).then_some(e.line),
-                message: format!("malformed {}: {}", kind_name(kind), e.message),
-            }),
+        })
+        .collect();
+    for (path, result, n) in parsed {
+        *bytes += n;
+        match result {
+            Ok(lockfile) => found.push(Found { path, lockfile }),
+            Err(p) => problems.push(p),
         }
     }
     found
@@ -122,7 +140,10 @@ pub fn severity_of(a: &Advisory) -> Severity {
         Some("HIGH") => Severity::High,
         Some("MODERATE") | Some("MEDIUM") => Severity::Medium,
         Some("LOW") => Severity::Low,
-        Some(other) => other.parse::<f64>().map(score_severity).unwrap_or(Severity::Medium),
+        Some(other) => other
+            .parse::<f64>()
+            .map(score_severity)
+            .unwrap_or(Severity::Medium),
         // No score at all: most unscored advisories (Debian DSAs, older
         // databases) are real, patch-worthy issues; medium blocks by default.
         None => Severity::Medium,
@@ -196,24 +217,56 @@ fn pkg_label(p: &Package) -> String {
 }
 
 /// Matches every package of every lockfile against the index.
+/// (ecosystem, name, version, first record id): one vulnerability of one
+/// package version, wherever it is locked.
+type Key = (Ecosystem, String, String, String);
+
+/// Matches every package of every lockfile against the index. Lockfiles are
+/// matched in parallel; the same vulnerable package in several lockfiles is
+/// one finding with a location in each.
 pub fn match_all(found: &[Found], index: &Index, problems: &mut Vec<Problem>) -> Vec<Finding> {
-    // (ecosystem, name, version, group key) → finding under construction.
-    let mut groups: BTreeMap<(Ecosystem, String, String, String), Finding> = BTreeMap::new();
     let mut warned: HashSet<Ecosystem> = HashSet::new();
     for f in found {
+        for pkg in &f.lockfile.packages {
+            let eco = pkg.ecosystem;
+            if !index.has(eco) && warned.insert(eco) {
+                problems.push(Problem {
+                    path: f.path.clone(),
+                    line: None,
+                    message: format!(
+                        "the advisory database has no {eco} records; {eco} packages were not checked (import them with `pipeguard db update`)"
+                    ),
+                });
+            }
+        }
+    }
+    let per_file: Vec<Vec<(Key, Finding)>> =
+        found.par_iter().map(|f| match_lockfile(f, index)).collect();
+    let mut groups: BTreeMap<Key, Finding> = BTreeMap::new();
+    for (key, finding) in per_file.into_iter().flatten() {
+        match groups.get_mut(&key) {
+            Some(existing) => {
+                for l in finding.locations {
+                    if !existing.locations.iter().any(|x| x.path == l.path) {
+                        existing.locations.push(l);
+                    }
+                }
+            }
+            None => {
+                groups.insert(key, finding);
+            }
+        }
+    }
+    groups.into_values().collect()
+}
+
+fn match_lockfile(f: &Found, index: &Index) -> Vec<(Key, Finding)> {
+    let mut out = Vec::new();
+    {
         let lock = &f.lockfile;
         for (pi, pkg) in lock.packages.iter().enumerate() {
             let eco = pkg.ecosystem;
             if !index.has(eco) {
-                if warned.insert(eco) {
-                    problems.push(Problem {
-                        path: f.path.clone(),
-                        line: None,
-                        message: format!(
-                            "the advisory database has no {eco} records; {eco} packages were not checked (import them with `pipeguard db update`)"
-                        ),
-                    });
-                }
                 continue;
             }
             let name = eco.normalize_name(&pkg.name);
@@ -239,7 +292,9 @@ pub fn match_all(found: &[Found], index: &Index, problems: &mut Vec<Problem>) ->
             // Records that alias each other are one vulnerability.
             let mut clusters: Vec<(HashSet<String>, Vec<usize>)> = Vec::new();
             for (i, (a, _)) in hits.iter().enumerate() {
-                let ids: HashSet<String> = std::iter::once(a.id.clone()).chain(a.aliases.iter().cloned()).collect();
+                let ids: HashSet<String> = std::iter::once(a.id.clone())
+                    .chain(a.aliases.iter().cloned())
+                    .collect();
                 let mut merged: Vec<usize> = clusters
                     .iter()
                     .enumerate()
@@ -257,7 +312,11 @@ pub fn match_all(found: &[Found], index: &Index, problems: &mut Vec<Problem>) ->
             }
             let all_fixes: Vec<String> = hits.iter().filter_map(|(_, f)| f.clone()).collect();
             let fixes_all = matcher::max_version(eco, &all_fixes);
-            let chain = if lock.has_graph { chain_to(lock, pi) } else { vec![pi] };
+            let chain = if lock.has_graph {
+                chain_to(lock, pi)
+            } else {
+                vec![pi]
+            };
             for (ids, members) in clusters {
                 let advisories: Vec<&Advisory> = members.iter().map(|&m| hits[m].0).collect();
                 let mut record_ids: Vec<String> = advisories.iter().map(|a| a.id.clone()).collect();
@@ -265,29 +324,38 @@ pub fn match_all(found: &[Found], index: &Index, problems: &mut Vec<Problem>) ->
                 let mut all_ids: Vec<String> = ids.into_iter().collect();
                 all_ids.sort();
                 let primary = preferred_id(&all_ids);
-                let severity = advisories.iter().map(|a| severity_of(a)).max().unwrap_or(Severity::Medium);
+                let severity = advisories
+                    .iter()
+                    .map(|a| severity_of(a))
+                    .max()
+                    .unwrap_or(Severity::Medium);
                 let fix = matcher::max_version(
                     eco,
-                    &members.iter().filter_map(|&m| hits[m].1.clone()).collect::<Vec<_>>(),
+                    &members
+                        .iter()
+                        .filter_map(|&m| hits[m].1.clone())
+                        .collect::<Vec<_>>(),
                 );
                 let summary = advisories
                     .iter()
                     .find_map(|a| a.summary.clone())
                     .unwrap_or_else(|| "known vulnerability".into());
-                let key = (eco, pkg.name.clone(), pkg.version.clone(), record_ids[0].clone());
+                let key = (
+                    eco,
+                    pkg.name.clone(),
+                    pkg.version.clone(),
+                    record_ids[0].clone(),
+                );
                 let location = Location {
                     path: f.path.clone(),
                     line: (pkg.line > 0).then_some(pkg.line),
                     ..Location::file(f.path.clone())
                 };
-                if let Some(existing) = groups.get_mut(&key) {
-                    if !existing.locations.iter().any(|l| l.path == location.path) {
-                        existing.locations.push(location);
-                    }
-                    continue;
-                }
                 let via = if chain.len() > 1 {
-                    let labels: Vec<String> = chain.iter().map(|&i| pkg_label(&lock.packages[i])).collect();
+                    let labels: Vec<String> = chain
+                        .iter()
+                        .map(|&i| pkg_label(&lock.packages[i]))
+                        .collect();
                     format!(" Dependency path: {}.", labels.join(" → "))
                 } else {
                     String::new()
@@ -316,7 +384,14 @@ pub fn match_all(found: &[Found], index: &Index, problems: &mut Vec<Problem>) ->
                 let also = if others.is_empty() {
                     String::new()
                 } else {
-                    format!(" (also {})", others.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
+                    format!(
+                        " (also {})",
+                        others
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
                 };
                 let url = advisories.iter().find_map(|a| a.url.clone());
                 let message = format!(
@@ -332,7 +407,7 @@ pub fn match_all(found: &[Found], index: &Index, problems: &mut Vec<Problem>) ->
                     pkg.version.as_bytes(),
                     record_ids[0].as_bytes(),
                 ]);
-                groups.insert(
+                out.push((
                     key,
                     Finding {
                         rule_id: primary.clone(),
@@ -350,11 +425,11 @@ pub fn match_all(found: &[Found], index: &Index, problems: &mut Vec<Problem>) ->
                             replacement: fix.clone(),
                         }),
                     },
-                );
+                ));
             }
         }
     }
-    groups.into_values().collect()
+    out
 }
 
 /// Scans `root` against the database at `db_dir`, with the policy's
@@ -384,17 +459,15 @@ pub fn scan(root: &Path, db_dir: &Path, cfg: &DepsConfig) -> anyhow::Result<Outc
         .iter()
         .flat_map(|f| f.lockfile.packages.iter().map(|p| p.ecosystem))
         .collect();
-    for eco in needed {
-        if index.has(eco) {
-            index
-                .load(db_dir, eco)
-                .with_context(|| format!("loading {eco} advisories"))?;
-        }
-    }
+    let needed: Vec<Ecosystem> = needed.into_iter().filter(|e| index.has(*e)).collect();
+    index
+        .load_all(db_dir, &needed)
+        .context("loading advisories")?;
     out.lockfiles = found.len() as u64;
     out.packages = found.iter().map(|f| f.lockfile.packages.len() as u64).sum();
     out.findings = match_all(&found, &index, &mut out.problems);
-    out.findings.extend(crate::audit::audit_lockfiles(&found, cfg));
+    out.findings
+        .extend(crate::audit::audit_lockfiles(&found, cfg));
     if cfg.require_lockfile {
         out.findings.extend(crate::audit::missing_lockfiles(root));
     }

@@ -314,25 +314,39 @@ fn finish_report(
     started: Instant,
 ) -> anyhow::Result<i32> {
     let findings = policy.apply_ignores(findings, pipeguard_core::policy::today());
-    report.findings = output::apply_baseline(findings, common.baseline.as_deref(), &mut report.summary)?;
+    report.findings =
+        output::apply_baseline(findings, common.baseline.as_deref(), &mut report.summary)?;
     report.summary.duration_ms = started.elapsed().as_millis() as u64;
     report.finish();
     output::emit(&report, common)?;
-    Ok(if report.fails() { exit::FINDINGS } else { exit::CLEAN })
+    Ok(if report.fails() {
+        exit::FINDINGS
+    } else {
+        exit::CLEAN
+    })
 }
 
 fn deps(a: DepsArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
     if !a.path.exists() {
-        return Err(usage(format!("{}: no such file or directory", a.path.display())));
+        return Err(usage(format!(
+            "{}: no such file or directory",
+            a.path.display()
+        )));
     }
     let policy = load_policy(a.common.config.as_deref(), &a.path)?;
-    let db = a
-        .db
-        .clone()
-        .or_else(|| policy.deps.db.as_ref().map(|d| policy_base(&policy, &a.path).join(d)))
-        .unwrap_or_else(pipeguard_deps::db::default_dir);
-    let outcome = pipeguard_deps::scan::scan(&a.path, &db, &policy.deps).map_err(|e| usage(format!("{e:#}")))?;
+    let db =
+        a.db.clone()
+            .or_else(|| {
+                policy
+                    .deps
+                    .db
+                    .as_ref()
+                    .map(|d| policy_base(&policy, &a.path).join(d))
+            })
+            .unwrap_or_else(pipeguard_deps::db::default_dir);
+    let outcome = pipeguard_deps::scan::scan(&a.path, &db, &policy.deps)
+        .map_err(|e| usage(format!("{e:#}")))?;
     let shown_root = std::fs::canonicalize(&a.path)
         .unwrap_or(a.path.clone())
         .display()
@@ -357,7 +371,10 @@ fn db_update(a: DbUpdateArgs) -> anyhow::Result<i32> {
     let (from, source) = match &a.from {
         Some(f) => {
             if !f.exists() {
-                return Err(usage(format!("--from {}: no such file or directory", f.display())));
+                return Err(usage(format!(
+                    "--from {}: no such file or directory",
+                    f.display()
+                )));
             }
             (f.clone(), f.display().to_string())
         }
@@ -387,7 +404,8 @@ fn db_update(a: DbUpdateArgs) -> anyhow::Result<i32> {
             (tmp.clone(), pipeguard_deps::db::OSV_BUCKET.to_string())
         }
     };
-    let stats = pipeguard_deps::db::import(&dir, &from, &source).map_err(|e| usage(format!("{e:#}")))?;
+    let stats =
+        pipeguard_deps::db::import(&dir, &from, &source).map_err(|e| usage(format!("{e:#}")))?;
     if a.from.is_none() {
         let _ = std::fs::remove_dir_all(&from);
     }

@@ -80,11 +80,23 @@ const PACKAGE_LOCK: &str = r#"{
 "#;
 
 fn project(d: &Path) {
-    write(d, "py/requirements.txt", "requests==2.19.0\njinja2==2.10.1\nurllib3==1.26.18\n");
+    write(
+        d,
+        "py/requirements.txt",
+        "requests==2.19.0\njinja2==2.10.1\nurllib3==1.26.18\n",
+    );
     write(d, "rs/Cargo.lock", CARGO_LOCK);
     write(d, "web/package-lock.json", PACKAGE_LOCK);
-    write(d, "web/package.json", "{\"dependencies\": {\"lodash\": \"^4.17.4\"}}\n");
-    write(d, "go/go.mod", "module example.com/app\n\ngo 1.21\n\nrequire (\n\tgolang.org/x/text v0.3.6\n)\n");
+    write(
+        d,
+        "web/package.json",
+        "{\"dependencies\": {\"lodash\": \"^4.17.4\"}}\n",
+    );
+    write(
+        d,
+        "go/go.mod",
+        "module example.com/app\n\ngo 1.21\n\nrequire (\n\tgolang.org/x/text v0.3.6\n)\n",
+    );
 }
 
 fn finding<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
@@ -115,18 +127,41 @@ fn a_tree_of_several_ecosystems_is_matched_against_real_advisories() {
     assert_eq!(req["locations"][0]["path"], "py/requirements.txt");
     assert_eq!(req["locations"][0]["line"], 1);
     assert_eq!(req["remediation"]["replacement"], "2.20.0");
-    let aliases: Vec<&str> = req["aliases"].as_array().expect("aliases").iter().filter_map(|a| a.as_str()).collect();
-    assert!(aliases.contains(&"PYSEC-2018-28") && aliases.contains(&"GHSA-x84v-xcm2-53pg"), "{aliases:?}");
+    let aliases: Vec<&str> = req["aliases"]
+        .as_array()
+        .expect("aliases")
+        .iter()
+        .filter_map(|a| a.as_str())
+        .collect();
+    assert!(
+        aliases.contains(&"PYSEC-2018-28") && aliases.contains(&"GHSA-x84v-xcm2-53pg"),
+        "{aliases:?}"
+    );
     // jinja2 2.10.1 is the fix for CVE-2019-10906: not reported.
-    assert!(!v["findings"].as_array().expect("f").iter().any(|f| f["rule_id"] == "CVE-2019-10906"));
+    assert!(
+        !v["findings"]
+            .as_array()
+            .expect("f")
+            .iter()
+            .any(|f| f["rule_id"] == "CVE-2019-10906")
+    );
 
     // crates.io, transitive: smallvec 0.6.9 via foo, with the chain and the fix.
     let sv = finding(&v, "CVE-2019-15551");
-    assert_eq!(sv["severity"], "critical", "CVSS 9.8 from the record's vector");
+    assert_eq!(
+        sv["severity"], "critical",
+        "CVSS 9.8 from the record's vector"
+    );
     assert_eq!(sv["locations"][0]["path"], "rs/Cargo.lock");
     let msg = sv["message"].as_str().expect("message");
     assert!(msg.contains("foo 1.0.0 → smallvec 0.6.9"), "{msg}");
-    assert!(sv["remediation"]["description"].as_str().expect("r").contains("brought in by foo"), "{sv:#}");
+    assert!(
+        sv["remediation"]["description"]
+            .as_str()
+            .expect("r")
+            .contains("brought in by foo"),
+        "{sv:#}"
+    );
 
     // npm: lodash 4.17.4.
     let lo = finding(&v, "CVE-2018-16487");
@@ -146,9 +181,18 @@ fn a_tree_of_several_ecosystems_is_matched_against_real_advisories() {
         .code(1);
     let sarif = json(&out.get_output().stdout);
     let results = sarif["runs"][0]["results"].as_array().expect("results");
-    let r = results.iter().find(|r| r["ruleId"] == "CVE-2018-18074").expect("sarif result");
-    assert_eq!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "py/requirements.txt");
-    assert_eq!(r["locations"][0]["physicalLocation"]["region"]["startLine"], 1);
+    let r = results
+        .iter()
+        .find(|r| r["ruleId"] == "CVE-2018-18074")
+        .expect("sarif result");
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "py/requirements.txt"
+    );
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        1
+    );
 }
 
 #[test]
@@ -181,10 +225,21 @@ fn ignores_by_alias_missing_database_and_malformed_lockfiles() {
         .assert()
         .code(0);
     let v = json(&out.get_output().stdout);
-    assert!(!v["findings"].as_array().expect("f").iter().any(|f| f["rule_id"] == "CVE-2018-18074"), "{v:#}");
+    assert!(
+        !v["findings"]
+            .as_array()
+            .expect("f")
+            .iter()
+            .any(|f| f["rule_id"] == "CVE-2018-18074"),
+        "{v:#}"
+    );
 
     // A malformed lockfile is a problem naming the file and line; the rest is scanned.
-    write(&d, "sub/Cargo.lock", "version = 3\n\n[[package]]\nname = \"x\"\nversion = \n");
+    write(
+        &d,
+        "sub/Cargo.lock",
+        "version = 3\n\n[[package]]\nname = \"x\"\nversion = \n",
+    );
     let out = pipeguard()
         .args(["deps", "-f", "json", "--db"])
         .arg(&db)
@@ -216,7 +271,11 @@ fn db_status_reports_counts() {
         .code(0);
     let v = json(&out.get_output().stdout);
     assert_eq!(v["ecosystems"]["crates.io"]["records"], 12);
-    assert!(v["ecosystems"]["PyPI"]["records"].as_u64().is_some_and(|n| n >= 30));
+    assert!(
+        v["ecosystems"]["PyPI"]["records"]
+            .as_u64()
+            .is_some_and(|n| n >= 30)
+    );
     // A second import of the same data changes nothing.
     pipeguard()
         .args(["db", "update", "--from"])
@@ -235,7 +294,11 @@ fn supply_chain_hygiene_findings() {
     import(&db);
     let d = tmp.path().join("proj");
     // A manifest without a lockfile, and a lockfile with a package from plain HTTP and one without integrity.
-    write(&d, "svc/package.json", "{\"dependencies\": {\"express\": \"^4\"}}\n");
+    write(
+        &d,
+        "svc/package.json",
+        "{\"dependencies\": {\"express\": \"^4\"}}\n",
+    );
     write(
         &d,
         "web/package-lock.json",
@@ -257,7 +320,11 @@ fn supply_chain_hygiene_findings() {
 }
 "#,
     );
-    write(&d, "web/package.json", "{\"dependencies\": {\"a\": \"1.0.0\", \"b\": \"1.0.0\"}}\n");
+    write(
+        &d,
+        "web/package.json",
+        "{\"dependencies\": {\"a\": \"1.0.0\", \"b\": \"1.0.0\"}}\n",
+    );
     write(&d, "pipeguard.toml", "[deps]\ndeny = [\"b\"]\n");
     let out = pipeguard()
         .args(["deps", "-f", "json", "--db"])
@@ -270,7 +337,13 @@ fn supply_chain_hygiene_findings() {
         .as_array()
         .expect("f")
         .iter()
-        .map(|f| format!("{}@{}", f["rule_id"].as_str().unwrap_or(""), f["locations"][0]["path"].as_str().unwrap_or("")))
+        .map(|f| {
+            format!(
+                "{}@{}",
+                f["rule_id"].as_str().unwrap_or(""),
+                f["locations"][0]["path"].as_str().unwrap_or("")
+            )
+        })
         .collect();
     for want in [
         "missing-lockfile@svc/package.json",
@@ -278,7 +351,13 @@ fn supply_chain_hygiene_findings() {
         "missing-integrity@web/package-lock.json",
         "denied-package@web/package-lock.json",
     ] {
-        assert!(ids.contains(&want.to_string()), "{want} missing from {ids:?}");
+        assert!(
+            ids.contains(&want.to_string()),
+            "{want} missing from {ids:?}"
+        );
     }
-    assert!(!ids.contains(&"missing-lockfile@web/package.json".to_string()), "{ids:?}");
+    assert!(
+        !ids.contains(&"missing-lockfile@web/package.json".to_string()),
+        "{ids:?}"
+    );
 }

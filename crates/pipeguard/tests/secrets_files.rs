@@ -360,10 +360,14 @@ fn rules_lists_every_rule() {
 #[test]
 fn readme_rule_count_is_current() {
     let out = pipeguard().args(["rules", "--json"]).assert().code(0);
-    let n = json(&out.get_output().stdout).as_array().map(Vec::len).unwrap_or(0);
+    let n = json(&out.get_output().stdout)
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(0);
     let readme = include_str!("../../../README.md");
     assert!(
-        readme.contains(&format!("{n} built-in rules")) && readme.contains(&format!("{n} rules are built in")),
+        readme.contains(&format!("{n} built-in rules"))
+            && readme.contains(&format!("{n} rules are built in")),
         "README.md must say {n} rules"
     );
 }

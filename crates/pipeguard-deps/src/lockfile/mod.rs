@@ -5,19 +5,19 @@
 //! reported with the chain that brings it in.
 
 pub mod cargo_lock;
-pub mod package_lock;
-pub mod yarn_lock;
-pub mod pnpm_lock;
-pub mod requirements;
-pub mod poetry_lock;
-pub mod pipfile_lock;
-pub mod uv_lock;
-pub mod go_mod;
-pub mod gemfile_lock;
 pub mod composer_lock;
+pub mod gemfile_lock;
+pub mod go_mod;
 pub mod gradle_lockfile;
-pub mod pom_xml;
 pub mod nuget_lock;
+pub mod package_lock;
+pub mod pipfile_lock;
+pub mod pnpm_lock;
+pub mod poetry_lock;
+pub mod pom_xml;
+pub mod requirements;
+pub mod uv_lock;
+pub mod yarn_lock;
 
 use crate::Ecosystem;
 

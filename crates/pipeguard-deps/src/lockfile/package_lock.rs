@@ -672,7 +672,7 @@ mod tests {
                 .any(|p| p.name == "@acme/ui" || p.name == "app")
         );
 
-        let (frame_i, frame) = find(&lock, "@babel/code-frame", "7.23.5");
+        let (_, frame) = find(&lock, "@babel/code-frame", "7.23.5");
         assert_eq!(frame.line, 32);
         assert!(frame.direct && !frame.dev);
         assert_eq!(frame.source, Source::Registry);
@@ -715,7 +715,7 @@ mod tests {
                 rev: Some("5a4a7a8f8dd9b3f5b2cd9ff1a8e3b6c1d6f8a0b2".into()),
             }
         );
-        let (local_i, local) = find(&lock, "local-utils", "0.2.0");
+        let (_, local) = find(&lock, "local-utils", "0.2.0");
         assert_eq!(local.source, Source::Path("../local-utils".into()));
         assert!(local.direct);
         let (_, lib) = find(&lock, "my-lib", "1.0.0");
@@ -730,7 +730,6 @@ mod tests {
         // The path dependency's own dependency resolves to the hoisted debug.
         assert_eq!(local.dependencies, vec![debug2_i]);
         assert_eq!(local.line, 21);
-        let _ = (frame_i, local_i);
     }
 
     #[test]

@@ -338,7 +338,7 @@ mod tests {
                 "typescript@5.3.3",
             ]
         );
-        let (frame_i, frame) = find(&lock, "@babel/code-frame", "7.23.5");
+        let (_, frame) = find(&lock, "@babel/code-frame", "7.23.5");
         assert_eq!(frame.line, 36);
         assert!(frame.direct && !frame.dev);
         assert_eq!(frame.source, Source::Registry);
@@ -386,7 +386,6 @@ mod tests {
             }
         );
         assert!(left_pad.direct);
-        let _ = frame_i;
     }
 
     #[test]

@@ -437,7 +437,7 @@ mod tests {
                 .any(|p| p.name == "acme" || p.name == "@acme/ui")
         );
 
-        let (frame_i, frame) = find(&lock, "@babel/code-frame", "7.23.5");
+        let (_, frame) = find(&lock, "@babel/code-frame", "7.23.5");
         assert_eq!(frame.line, 16);
         assert!(frame.direct);
         assert_eq!(frame.source, Source::Registry);
@@ -451,7 +451,7 @@ mod tests {
         assert_eq!(frame.dependencies, vec![hl_i]);
         assert!(!hl.direct);
 
-        let (debug_i, debug) = find(&lock, "debug", "4.3.4");
+        let (_, debug) = find(&lock, "debug", "4.3.4");
         let (ms_i, _) = find(&lock, "ms", "2.1.2");
         // "ms: 2.1.2" resolves through the `ms@npm:2.1.2` descriptor.
         assert_eq!(debug.dependencies, vec![ms_i]);
@@ -478,7 +478,6 @@ mod tests {
         // The alias resolves to the real package through its resolution.
         let (_, alias) = find(&lock, "string-width", "4.2.3");
         assert!(alias.direct);
-        let _ = (frame_i, debug_i);
     }
 
     #[test]

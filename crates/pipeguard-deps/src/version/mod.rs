@@ -273,6 +273,195 @@ mod tests {
         assert_eq!(compare_str(Ecosystem::CratesIo, "nope", "1.0.0"), None);
     }
 
+    /// Versions of every shape each parser accepts, to check that `compare`
+    /// is a total order (antisymmetric and transitive) on them.
+    fn samples(eco: Ecosystem) -> &'static [&'static str] {
+        match eco {
+            Ecosystem::CratesIo | Ecosystem::Hex | Ecosystem::Pub => &[
+                "0",
+                "1",
+                "1.0.0",
+                "1.0.0+b",
+                "1.0.0-alpha",
+                "1.0.0-alpha.1",
+                "1.0.0-1",
+                "1.0.0-a-b",
+                "1.2",
+                "v1.2.0",
+                "2.0.0-rc.1+x",
+                "10.0.0",
+            ],
+            Ecosystem::Npm => &[
+                "0",
+                "1.0.0",
+                "=1.0.0",
+                "01.0.0",
+                "1.0.0beta",
+                "1.0.0-beta.01",
+                "1.0.0-beta.1",
+                "1.0.0-beta.x",
+                "1.0.0+meta",
+                "2",
+                "2.0.0-0",
+            ],
+            Ecosystem::Go => &[
+                "0",
+                "v0.0.0-20191109021931-daa7c04131f5",
+                "v1",
+                "v1.0.0",
+                "v1.2",
+                "v1.2.4-0.20191109021931-daa7c04131f5",
+                "v1.2.4-pre",
+                "v1.2.4",
+                "v2.0.0+incompatible",
+            ],
+            Ecosystem::PyPI => &[
+                "0",
+                "0.dev0",
+                "1.0.dev1",
+                "1.0a1",
+                "1.0rc1",
+                "1.0",
+                "1.0.0",
+                "1.0+local.1",
+                "1.0+1",
+                "1.0.post1",
+                "1!0.1",
+                "v1.0-post1",
+            ],
+            Ecosystem::Maven => &[
+                "0",
+                "1",
+                "1.0",
+                "1-0",
+                "1-ga",
+                "1.release",
+                "1-sp",
+                "1-sp1",
+                "1-1",
+                "1.1",
+                "1-alpha",
+                "1-a1",
+                "1.0.0.alpha2",
+                "1-0.alpha",
+                "1-0.beta",
+                "1-rc-1",
+                "1-abc",
+                "1-SNAPSHOT",
+                "6.1.0rc3",
+                "6.1H.5-beta",
+                "1-ga-1",
+                "1-ga1",
+                "1-0-1",
+                "1.0.x",
+                "2.0.a",
+                "2-1",
+                "2.1b",
+                "2.1-c",
+                "1.0.final-redhat",
+                "1.0-sp-1-redhat",
+            ],
+            Ecosystem::RubyGems => &[
+                "0",
+                "1",
+                "1.0",
+                "1.0.a",
+                "1.a",
+                "1.0.b1",
+                "1-1",
+                "1.0.0.pre.1",
+                "1.A",
+                "1.0.1",
+                "5.x",
+                "5.0.0.rc2",
+            ],
+            Ecosystem::NuGet => &[
+                "0",
+                "1",
+                "1.0.0.0",
+                "1.0.0-a",
+                "1.0.0-A",
+                "1.0.0-1",
+                "1.0.0-a.1",
+                "1.0.0-rc10",
+                "1.0.0-rc2",
+                "1.0.0.1",
+                "1.0.0+m",
+            ],
+            Ecosystem::Packagist => &[
+                "0",
+                "1",
+                "1.0.0",
+                "v1.0.0.0",
+                "1.0.0-dev",
+                "1.0.0-alpha",
+                "1.0.0-b1",
+                "1.0.0-beta1-dev",
+                "1.0.0-RC1",
+                "1.0.0-patch1",
+                "1.x-dev",
+                "2010.01.02",
+                "20100102-203040",
+            ],
+            Ecosystem::Debian => &[
+                "0",
+                "1.0",
+                "1.0-0",
+                "1:0.1",
+                "1.0~rc1",
+                "1.0~~",
+                "1.0a",
+                "1.0+b1",
+                "1.0.1",
+                "1.0-1",
+                "1.0-1.1",
+                "1.0-1+deb1",
+                "01.0",
+            ],
+            Ecosystem::Alpine => &[
+                "0",
+                "1.0",
+                "1.00",
+                "1.01",
+                "1.0a",
+                "1.0_alpha",
+                "1.0_alpha_pre2",
+                "1.0_p1",
+                "1.0-r1",
+                "1.0~ab",
+                "1.0_git1~ab-r1",
+                "01.0",
+                "1.0.1",
+            ],
+        }
+    }
+
+    #[test]
+    fn compare_is_a_total_order() {
+        for eco in Ecosystem::ALL {
+            let versions: Vec<Version> = samples(eco)
+                .iter()
+                .map(|s| parse(eco, s).unwrap_or_else(|| panic!("{eco}: {s} should parse")))
+                .collect();
+            for a in &versions {
+                assert_eq!(compare(a, a), Ordering::Equal, "{eco}: {a} == itself");
+                for b in &versions {
+                    let ab = compare(a, b);
+                    assert_eq!(
+                        ab,
+                        compare(b, a).reverse(),
+                        "{eco}: antisymmetry of {a}, {b}"
+                    );
+                    for c in &versions {
+                        if ab.is_le() && compare(b, c).is_le() {
+                            assert!(compare(a, c).is_le(), "{eco}: {a} <= {b} <= {c}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn digits_compare_by_value() {
         assert_eq!(cmp_digits("007", "7"), Ordering::Equal);
