@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod db;
+pub mod drift;
 pub mod ecosystem;
 pub mod lockfile;
 pub mod matcher;
