@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Deps benchmark: import all of ../shared/advisories (seconds, index size),
 # then scan >= 20,000 locked packages across many lockfiles (median wall time
-# of RUNS warm runs, and peak memory). No runnable peer exists here:
+# of RUNS warm runs, and peak memory). VULN_SHARE (default 0.1) is the share
+# of packages locked at a version from an advisory range; 1 is a stress test.
+# No runnable peer exists here:
 # osv-scanner is in no registry, trivy's vulnerability DB comes from an OCI
 # registry we cannot reach, and cargo-audit needs the RustSec git database.
 set -euo pipefail
@@ -12,7 +14,7 @@ W=/tmp/pipeguard-bench/deps-work
 mkdir -p "$W"
 cargo build --release --locked -p pipeguard >/dev/null 2>&1
 PG=$PWD/target/release/pipeguard
-python3 bench/make_deps_corpus.py "$ADV" /tmp/pipeguard-bench/deps
+VULN_SHARE=${VULN_SHARE:-0.1} python3 bench/make_deps_corpus.py "$ADV" /tmp/pipeguard-bench/deps
 rm -rf "$W/db"
 s=$(date +%s.%N)
 /usr/bin/time -f "%M" -o "$W/import.mem" "$PG" db update --from "$ADV" --db "$W/db" > "$W/import.out"

@@ -33,9 +33,25 @@ def packages(eco, limit=4000):
             break
     return [(k, sorted(v)) for k, v in seen.items()]
 
+# Share of packages locked at a version taken from an advisory's range (so
+# most likely vulnerable); the rest get a version newer than every event, as
+# a maintained project would. VULN_SHARE=1 is the stress test.
+import os, re
+VULN_SHARE = float(os.environ.get("VULN_SHARE", "0.1"))
+
+def newest(vs):
+    def key(v):
+        return [int(x) for x in re.findall(r"\d+", v)[:4]] or [0]
+    top = max(vs, key=key)
+    nums = re.findall(r"\d+", top)[:3] or ["0"]
+    nums = (nums + ["0", "0"])[:3]
+    return f"{int(nums[0])}.{int(nums[1])}.{int(nums[2]) + 1}"
+
 def pick(pk):
     name, vs = rnd.choice(pk)
-    return name, rnd.choice(vs)
+    if rnd.random() < VULN_SHARE:
+        return name, rnd.choice(vs)
+    return name, newest(vs)
 
 import shutil
 shutil.rmtree(OUT, ignore_errors=True)

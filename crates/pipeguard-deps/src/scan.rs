@@ -174,6 +174,45 @@ fn preferred_id(ids: &[String]) -> String {
         .unwrap_or_default()
 }
 
+/// Groups advisories that name each other (by id or alias) into one
+/// vulnerability each: union-find over the ids, linear in their number.
+fn alias_clusters(hits: &[(&Advisory, Option<String>)]) -> Vec<(Vec<String>, Vec<usize>)> {
+    fn find(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut parent: Vec<usize> = (0..hits.len()).collect();
+    let mut owner: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, (a, _)) in hits.iter().enumerate() {
+        for id in std::iter::once(&a.id).chain(a.aliases.iter()) {
+            match owner.get(id.as_str()) {
+                Some(&j) => {
+                    let (ri, rj) = (find(&mut parent, i), find(&mut parent, j));
+                    parent[ri] = rj;
+                }
+                None => {
+                    owner.insert(id, i);
+                }
+            }
+        }
+    }
+    let mut clusters: BTreeMap<usize, (Vec<String>, Vec<usize>)> = BTreeMap::new();
+    for (i, (a, _)) in hits.iter().enumerate() {
+        let root = find(&mut parent, i);
+        let c = clusters.entry(root).or_default();
+        c.1.push(i);
+        for id in std::iter::once(&a.id).chain(a.aliases.iter()) {
+            if !c.0.contains(id) {
+                c.0.push(id.clone());
+            }
+        }
+    }
+    clusters.into_values().collect()
+}
+
 /// Shortest chain from a direct dependency (or a root nobody depends on) down
 /// to package `target`, as indices.
 fn chain_to(lock: &Lockfile, target: usize) -> Vec<usize> {
@@ -289,27 +328,7 @@ fn match_lockfile(f: &Found, index: &Index) -> Vec<(Key, Finding)> {
             if hits.is_empty() {
                 continue;
             }
-            // Records that alias each other are one vulnerability.
-            let mut clusters: Vec<(HashSet<String>, Vec<usize>)> = Vec::new();
-            for (i, (a, _)) in hits.iter().enumerate() {
-                let ids: HashSet<String> = std::iter::once(a.id.clone())
-                    .chain(a.aliases.iter().cloned())
-                    .collect();
-                let mut merged: Vec<usize> = clusters
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, (set, _))| !set.is_disjoint(&ids))
-                    .map(|(ci, _)| ci)
-                    .collect();
-                let mut set = ids;
-                let mut members = vec![i];
-                while let Some(ci) = merged.pop() {
-                    let (s, m) = clusters.remove(ci);
-                    set.extend(s);
-                    members.extend(m);
-                }
-                clusters.push((set, members));
-            }
+            let clusters = alias_clusters(&hits);
             let all_fixes: Vec<String> = hits.iter().filter_map(|(_, f)| f.clone()).collect();
             let fixes_all = matcher::max_version(eco, &all_fixes);
             let chain = if lock.has_graph {
@@ -436,8 +455,10 @@ fn match_lockfile(f: &Found, index: &Index) -> Vec<(Key, Finding)> {
 /// supply-chain checks.
 pub fn scan(root: &Path, db_dir: &Path, cfg: &DepsConfig) -> anyhow::Result<Outcome> {
     let mut out = Outcome::default();
+    let t0 = std::time::Instant::now();
     let mut index = Index::open(db_dir)?;
     let found = discover(root, &mut out.problems, &mut out.bytes);
+    let t_discover = t0.elapsed();
     let max_age = cfg.max_db_age_days as i64 * 86_400;
     for (eco, m) in &index.meta.ecosystems {
         if let Ok(t) = m.imported_at.parse::<jiff::Timestamp>() {
@@ -463,9 +484,18 @@ pub fn scan(root: &Path, db_dir: &Path, cfg: &DepsConfig) -> anyhow::Result<Outc
     index
         .load_all(db_dir, &needed)
         .context("loading advisories")?;
+    let t_load = t0.elapsed();
     out.lockfiles = found.len() as u64;
     out.packages = found.iter().map(|f| f.lockfile.packages.len() as u64).sum();
     out.findings = match_all(&found, &index, &mut out.problems);
+    let t_match = t0.elapsed();
+    if std::env::var_os("PIPEGUARD_TIMINGS").is_some() {
+        eprintln!(
+            "deps timings: discover+parse {t_discover:?}, load db {:?}, match {:?}",
+            t_load - t_discover,
+            t_match - t_load
+        );
+    }
     out.findings
         .extend(crate::audit::audit_lockfiles(&found, cfg));
     if cfg.require_lockfile {
