@@ -30,6 +30,8 @@ enum Command {
     Secrets(SecretsArgs),
     /// Find known-vulnerable and untrusted dependencies in lockfiles.
     Deps(DepsArgs),
+    /// Audit CI workflows (GitHub Actions, composite actions, GitLab CI) for least privilege and injection.
+    Ci(CiArgs),
     /// Manage the local advisory database.
     #[command(subcommand)]
     Db(DbCommand),
@@ -45,6 +47,15 @@ struct DepsArgs {
     /// Advisory database directory (default: the policy's [deps] db, else $PIPEGUARD_DB, else the platform cache).
     #[arg(long, value_name = "DIR")]
     db: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args)]
+struct CiArgs {
+    /// Repository root (finds .github/workflows/*.yml, action.yml, .gitlab-ci.yml) or one file.
+    #[arg(default_value = ".")]
+    path: PathBuf,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -185,6 +196,7 @@ pub fn run() -> i32 {
     let result = match cli.command {
         Command::Secrets(a) => secrets(a),
         Command::Deps(a) => deps(a),
+        Command::Ci(a) => ci(a),
         Command::Db(DbCommand::Update(a)) => db_update(a),
         Command::Db(DbCommand::Status(a)) => db_status(a),
         Command::Rules(a) => rules(a),
@@ -356,6 +368,28 @@ fn deps(a: DepsArgs) -> anyhow::Result<i32> {
     report.summary.files_scanned = outcome.lockfiles;
     report.summary.bytes_scanned = outcome.bytes;
     report.summary.packages_scanned = Some(outcome.packages);
+    report.problems = outcome.problems;
+    finish_report(report, outcome.findings, &policy, &a.common, started)
+}
+
+fn ci(a: CiArgs) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    if !a.path.exists() {
+        return Err(usage(format!(
+            "{}: no such file or directory",
+            a.path.display()
+        )));
+    }
+    let policy = load_policy(a.common.config.as_deref(), &a.path)?;
+    let outcome = pipeguard_ci::scan(&a.path);
+    let shown_root = std::fs::canonicalize(&a.path)
+        .unwrap_or(a.path.clone())
+        .display()
+        .to_string();
+    let fail_on = a.common.fail_on.unwrap_or(policy.fail_on);
+    let mut report = Report::new("ci", &shown_root, fail_on);
+    report.summary.files_scanned = outcome.files;
+    report.summary.bytes_scanned = outcome.bytes;
     report.problems = outcome.problems;
     finish_report(report, outcome.findings, &policy, &a.common, started)
 }

@@ -1,0 +1,134 @@
+//! ## What it does
+//! Flags workflows whose jobs get the repository's default token permissions
+//! (no `permissions:` anywhere), `permissions: write-all`, and write scopes
+//! that no step of the job needs.
+//!
+//! ## Why is this bad
+//! Every step, including third-party actions and build scripts, can use the
+//! job's `GITHUB_TOKEN`. A test job that can push to the repository or
+//! publish packages turns any compromised dependency into a supply-chain
+//! attack.
+//!
+//! ## Fix
+//! Give each job the smallest block it needs; `pipeguard ci` computes it
+//! from what the steps do and offers it as the replacement.
+
+use pipeguard_core::{Confidence, Severity};
+
+use super::{Audit, Meta, Sink};
+use crate::model::{FileKind, Job, Workflow};
+use crate::permissions;
+use crate::yaml::Node;
+
+pub struct ExcessivePermissions;
+
+static META: Meta = Meta {
+    id: "excessive-permissions",
+    name: "Token permissions broader than the job needs",
+    severity: Severity::Medium,
+    confidence: Confidence::High,
+    fix: "Declare a minimal `permissions:` block per job (the replacement is computed from what the job's steps do) and `permissions: {}` at the top of the workflow.",
+};
+
+fn block(perms: &[(String, String)]) -> String {
+    if perms.is_empty() {
+        return "permissions: {}".into();
+    }
+    let mut s = String::from("permissions:");
+    for (k, v) in perms {
+        s.push_str(&format!("\n  {k}: {v}"));
+    }
+    s
+}
+
+impl Audit for ExcessivePermissions {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn workflow(&self, wf: &Workflow, out: &mut Sink) {
+        if wf.kind != FileKind::Workflow {
+            return;
+        }
+        if let Some(p) = wf.permissions
+            && p.str() == Some("write-all")
+        {
+            out.report(
+                &META,
+                p,
+                "workflow:write-all",
+                "The workflow grants `permissions: write-all` to every job.".into(),
+            );
+        }
+        if wf.permissions.is_none() {
+            for job in wf
+                .jobs
+                .iter()
+                .filter(|j| j.permissions.is_none() && j.uses.is_none())
+            {
+                let at = job.runs_on.unwrap_or(job.node);
+                let needed = permissions::minimal(job);
+                out.report_with(
+                    &META,
+                    at,
+                    &format!("default:{}", job.id),
+                    format!(
+                        "Job `{}` declares no `permissions:` and neither does the workflow, so its token gets the repository default (read-write on many repositories). It needs: {}.",
+                        job.id,
+                        block(&needed).replace('\n', " ")
+                    ),
+                    Some(block(&needed)),
+                );
+            }
+        }
+    }
+
+    fn job(&self, wf: &Workflow, job: &Job, out: &mut Sink) {
+        if job.uses.is_some() {
+            // A reusable workflow's needs are in the callee.
+            return;
+        }
+        let (perms, scope): (Option<&Node>, &str) = match job.permissions {
+            Some(p) => (Some(p), "job"),
+            None => (wf.permissions, "workflow"),
+        };
+        let Some(perms) = perms else { return };
+        if perms.str() == Some("write-all") {
+            if scope == "job" {
+                out.report_with(
+                    &META,
+                    perms,
+                    &format!("write-all:{}", job.id),
+                    format!("Job `{}` grants `permissions: write-all`.", job.id),
+                    Some(block(&permissions::minimal(job))),
+                );
+            }
+            return;
+        }
+        if permissions::opaque(job) {
+            // A step we cannot see into (github-script, an unknown action
+            // handed the token) may need any scope: do not guess.
+            return;
+        }
+        let needed = permissions::minimal(job);
+        for (scope_name, value) in perms.entries() {
+            if value.str() != Some("write") || scope_name == "id-token" {
+                continue;
+            }
+            let used = needed.iter().any(|(k, v)| k == scope_name && v == "write");
+            if !used {
+                out.report_with(
+                    &META,
+                    value,
+                    &format!("unused:{}:{scope_name}", job.id),
+                    format!(
+                        "Job `{}` has `{scope_name}: write`{}, but none of its steps writes {scope_name}.",
+                        job.id,
+                        if scope == "workflow" { " from the workflow's permissions" } else { "" }
+                    ),
+                    Some(block(&needed)),
+                );
+            }
+        }
+    }
+}

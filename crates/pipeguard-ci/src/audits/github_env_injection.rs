@@ -1,0 +1,70 @@
+//! ## What it does
+//! Flags untrusted input written to `$GITHUB_ENV` or `$GITHUB_PATH` in
+//! workflows that an outsider can trigger with privileges.
+//!
+//! ## Why is this bad
+//! Every later step reads `GITHUB_ENV`: a value with a newline can set
+//! `LD_PRELOAD`, `NODE_OPTIONS` or `BASH_ENV` and run code in the next step.
+//!
+//! ## Fix
+//! Do not export untrusted values; if you must, validate them against a
+//! strict pattern first, and use a random heredoc delimiter.
+
+use pipeguard_core::{Confidence, Severity};
+
+use super::template_injection::untrusted_regex;
+use super::{Audit, Meta, Sink};
+use crate::model::{Job, Step, Workflow};
+
+pub struct GithubEnvInjection;
+
+static META: Meta = Meta {
+    id: "github-env-injection",
+    name: "Untrusted input written to GITHUB_ENV or GITHUB_PATH",
+    severity: Severity::High,
+    confidence: Confidence::Medium,
+    fix: "Do not write untrusted values to $GITHUB_ENV/$GITHUB_PATH; validate them against a strict pattern, or pass them as step outputs instead.",
+};
+
+impl Audit for GithubEnvInjection {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn step(&self, wf: &Workflow, job: &Job, step: &Step, out: &mut Sink) {
+        let Some(trigger) = wf.privileged_untrusted_trigger() else {
+            return;
+        };
+        let Some(run) = step.run else { return };
+        let Some(text) = run.str() else { return };
+        if !(text.contains("GITHUB_ENV") || text.contains("GITHUB_PATH")) {
+            return;
+        }
+        // Variables that carry untrusted values into this step.
+        let tainted: Vec<&str> = [step.env, job.env, wf.env]
+            .into_iter()
+            .flatten()
+            .flat_map(|e| e.entries())
+            .filter(|(_, v)| v.str().is_some_and(|s| untrusted_regex().is_match(s)))
+            .map(|(k, _)| k.as_str())
+            .collect();
+        for line in text
+            .lines()
+            .filter(|l| l.contains("GITHUB_ENV") || l.contains("GITHUB_PATH"))
+        {
+            let direct = untrusted_regex().find(line).map(|m| m.as_str().to_string());
+            let via = tainted
+                .iter()
+                .find(|v| line.contains(&format!("${v}")) || line.contains(&format!("${{{v}}}")))
+                .map(|v| format!("${v}"));
+            if let Some(what) = direct.or(via) {
+                out.report(
+                    &META,
+                    run,
+                    &format!("{}:{what}", job.id),
+                    format!("Job `{}` writes `{what}` to the environment file in a workflow triggered by `{trigger}`.", job.id),
+                );
+            }
+        }
+    }
+}

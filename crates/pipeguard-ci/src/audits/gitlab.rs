@@ -1,0 +1,174 @@
+//! GitLab CI audits over `.gitlab-ci.yml`.
+//!
+//! - `gitlab-unpinned-image`: an `image:` (job, default or service) without a
+//!   digest; `latest` or no tag at all is called out in the message.
+//! - `gitlab-unprotected-deploy-vars`: a job that uses deployment or cloud
+//!   credentials (`$PROD_*`, `$AWS_SECRET_ACCESS_KEY`, `$KUBE_CONFIG`,
+//!   `*_DEPLOY_TOKEN` …) without `rules:`/`only:` that restrict it to
+//!   protected or default-branch pipelines, so a merge-request pipeline can
+//!   reach them.
+//! - `gitlab-job-token-overuse`: `CI_JOB_TOKEN` used to push (git push,
+//!   registry or package uploads) from jobs that also run for merge requests.
+
+use pipeguard_core::{Confidence, Severity};
+
+use super::{Meta, Sink};
+use crate::yaml::Node;
+
+static IMAGE: Meta = Meta {
+    id: "gitlab-unpinned-image",
+    name: "GitLab CI image not pinned by digest",
+    severity: Severity::Medium,
+    confidence: Confidence::High,
+    fix: "Pin the image by digest (`image: node:20@sha256:<digest>`); a tag can be repointed upstream.",
+};
+
+static DEPLOY_VARS: Meta = Meta {
+    id: "gitlab-unprotected-deploy-vars",
+    name: "Deployment credentials reachable from unprotected pipelines",
+    severity: Severity::High,
+    confidence: Confidence::Medium,
+    fix: "Mark the variables Protected in the project settings and restrict the job with `rules: - if: $CI_COMMIT_REF_PROTECTED == \"true\"` (or the default branch).",
+};
+
+static JOB_TOKEN: Meta = Meta {
+    id: "gitlab-job-token-overuse",
+    name: "CI_JOB_TOKEN used to push from merge-request pipelines",
+    severity: Severity::Medium,
+    confidence: Confidence::Medium,
+    fix: "Push only from protected-branch jobs, with a narrowly scoped deploy token or project access token, and limit the job token's allowlist.",
+};
+
+/// The GitLab audits' metadata, for documentation and the id test.
+pub static META: [&Meta; 3] = [&IMAGE, &DEPLOY_VARS, &JOB_TOKEN];
+
+const RESERVED: &[&str] = &[
+    "stages",
+    "variables",
+    "default",
+    "include",
+    "workflow",
+    "image",
+    "services",
+    "before_script",
+    "after_script",
+    "cache",
+    "spec",
+];
+
+fn check_image(node: &Node, key: &str, out: &mut Sink) {
+    let n = node.get("name").unwrap_or(node);
+    let Some(image) = n.str() else { return };
+    if image.contains("@sha256:") || image.starts_with('$') {
+        return;
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    let detail = match last.split_once(':') {
+        None => " (no tag: whatever `latest` is today)".to_string(),
+        Some((_, "latest")) => " (`latest`)".to_string(),
+        Some(_) => String::new(),
+    };
+    out.report(
+        &IMAGE,
+        n,
+        key,
+        format!("Image `{image}`{detail} is not pinned by digest."),
+    );
+}
+
+fn scripts(job: &Node) -> String {
+    ["before_script", "script", "after_script"]
+        .iter()
+        .filter_map(|k| job.get(k))
+        .flat_map(|n| n.scalars())
+        .filter_map(|n| n.str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn sensitive_var(script: &str) -> Option<String> {
+    let re = sensitive_regex();
+    re.find(script).map(|m| m.as_str().to_string())
+}
+
+fn sensitive_regex() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r"\$\{?(?:PROD_[A-Z0-9_]+|[A-Z0-9_]*DEPLOY_(?:TOKEN|KEY|PASSWORD)[A-Z0-9_]*|AWS_SECRET_ACCESS_KEY|KUBE_?CONFIG|GCP_SA_KEY|GOOGLE_APPLICATION_CREDENTIALS|AZURE_CLIENT_SECRET|[A-Z0-9_]*PRODUCTION[A-Z0-9_]*)\}?")
+            .expect("valid regex")
+    })
+}
+
+/// Whether the job's `rules:`/`only:` keep it to protected or default-branch
+/// pipelines (or tags, which are protected by convention).
+fn restricted(job: &Node) -> bool {
+    let text: Vec<&str> = ["rules", "only"]
+        .iter()
+        .filter_map(|k| job.get(k))
+        .flat_map(|n| n.scalars())
+        .filter_map(|n| n.str())
+        .collect();
+    text.iter().any(|t| {
+        t.contains("CI_COMMIT_REF_PROTECTED")
+            || t.contains("CI_DEFAULT_BRANCH")
+            || t.contains("CI_COMMIT_TAG")
+            || *t == "main"
+            || *t == "master"
+            || *t == "tags"
+            || t.contains("== \"main\"")
+            || t.contains("== \"master\"")
+    })
+}
+
+fn runs_for_merge_requests(job: &Node) -> bool {
+    let rules = job.get("rules").or(job.get("only"));
+    match rules {
+        None => true,
+        Some(r) => r
+            .scalars()
+            .iter()
+            .filter_map(|n| n.str())
+            .any(|t| t.contains("merge_request") || t.contains("CI_MERGE_REQUEST")),
+    }
+}
+
+pub fn audit_gitlab(doc: &Node, out: &mut Sink) {
+    if let Some(img) = doc.get("image") {
+        check_image(img, "top:image", out);
+    }
+    if let Some(img) = doc.get("default").and_then(|d| d.get("image")) {
+        check_image(img, "default:image", out);
+    }
+    for (name, job) in doc.entries() {
+        if RESERVED.contains(&name.as_str())
+            || name.starts_with('.')
+            || job.get("script").is_none() && job.get("trigger").is_none()
+        {
+            continue;
+        }
+        if let Some(img) = job.get("image") {
+            check_image(img, &format!("{name}:image"), out);
+        }
+        for svc in job.get("services").map(|s| s.items()).unwrap_or(&[]) {
+            check_image(svc, &format!("{name}:service"), out);
+        }
+        let script = scripts(job);
+        if let Some(var) = sensitive_var(&script)
+            && !restricted(job)
+        {
+            let at = job.get("script").unwrap_or(job);
+            out.report(&DEPLOY_VARS, at, &format!("{name}:{var}"), format!("Job `{name}` uses `{var}` but nothing restricts it to protected or default-branch pipelines."));
+        }
+        if script.contains("CI_JOB_TOKEN")
+            && (script.contains("git push")
+                || script.contains("docker push")
+                || script.contains("--upload-file")
+                || script.contains("twine upload")
+                || script.contains("npm publish"))
+            && runs_for_merge_requests(job)
+        {
+            let at = job.get("script").unwrap_or(job);
+            out.report(&JOB_TOKEN, at, name, format!("Job `{name}` pushes with CI_JOB_TOKEN and also runs for merge-request pipelines."));
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! The audits. Each is one file with one `Audit` implementation and its
+//! documentation; `ALL` is the registry. An audit overrides only the level it
+//! cares about (workflow, job or step).
+
+use pipeguard_core::{Confidence, Finding, Fingerprint, Location, Remediation, Severity};
+
+use crate::model::{Job, Step, Workflow};
+use crate::yaml::Node;
+
+mod deploy_without_environment;
+mod excessive_permissions;
+mod github_env_injection;
+mod gitlab;
+mod persisted_credentials;
+mod secrets_in_logs;
+mod secrets_inherit;
+mod self_hosted_runner_on_pr;
+mod static_cloud_credentials;
+mod template_injection;
+mod unpinned;
+mod unsecure_commands;
+mod untrusted_checkout;
+mod unused_id_token;
+
+pub use gitlab::audit_gitlab;
+
+/// Static facts about an audit: id, name, severity and documentation.
+pub struct Meta {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    /// What to do about it, used as the finding's remediation.
+    pub fix: &'static str,
+}
+
+pub trait Audit: Sync {
+    fn meta(&self) -> &'static Meta;
+
+    fn workflow(&self, _wf: &Workflow, _out: &mut Sink) {}
+
+    fn job(&self, _wf: &Workflow, _job: &Job, _out: &mut Sink) {}
+
+    fn step(&self, _wf: &Workflow, _job: &Job, _step: &Step, _out: &mut Sink) {}
+}
+
+/// Every GitHub Actions audit, in report order.
+pub static ALL: &[&dyn Audit] = &[
+    &excessive_permissions::ExcessivePermissions,
+    &unused_id_token::UnusedIdToken,
+    &static_cloud_credentials::StaticCloudCredentials,
+    &untrusted_checkout::UntrustedCheckout,
+    &secrets_inherit::SecretsInherit,
+    &deploy_without_environment::DeployWithoutEnvironment,
+    &template_injection::TemplateInjection,
+    &github_env_injection::GithubEnvInjection,
+    &unsecure_commands::UnsecureCommands,
+    &unpinned::UnpinnedAction,
+    &unpinned::UnpinnedDockerImage,
+    &unpinned::UnpinnedReusableWorkflow,
+    &persisted_credentials::PersistedCredentials,
+    &secrets_in_logs::SecretsInLogs,
+    &self_hosted_runner_on_pr::SelfHostedRunnerOnPr,
+];
+
+/// Every audit's metadata, GitLab ones included (for docs and SARIF).
+pub fn all_meta() -> Vec<&'static Meta> {
+    let mut v: Vec<&'static Meta> = ALL.iter().map(|a| a.meta()).collect();
+    v.extend(gitlab::META.iter().copied());
+    v
+}
+
+/// Collects findings for one file, honouring inline suppressions.
+pub struct Sink<'t> {
+    pub path: String,
+    lines: Vec<&'t str>,
+    pub findings: Vec<Finding>,
+}
+
+impl<'t> Sink<'t> {
+    pub fn new(path: &str, text: &'t str) -> Self {
+        Sink {
+            path: path.to_string(),
+            lines: text.lines().collect(),
+            findings: Vec::new(),
+        }
+    }
+
+    /// The text of a 1-based line of the file.
+    pub fn line_text(&self, line: u32) -> Option<&str> {
+        self.lines.get((line as usize).checked_sub(1)?).copied()
+    }
+
+    /// `# pipeguard: ignore[rule-id]` on the line or the line above.
+    fn suppressed(&self, line: u32, id: &str) -> bool {
+        let i = line as usize;
+        [i.checked_sub(1), i.checked_sub(2)]
+            .into_iter()
+            .flatten()
+            .any(|l| {
+                self.lines.get(l).is_some_and(|text| {
+                    text.split("pipeguard: ignore[")
+                        .skip(1)
+                        .chain(text.split("pipeguard:ignore[").skip(1))
+                        .any(|rest| {
+                            rest.split(']')
+                                .next()
+                                .is_some_and(|ids| ids.split(',').any(|x| x.trim() == id))
+                        })
+                })
+            })
+    }
+
+    /// Reports at `node`. `key` is what makes this finding distinct within
+    /// the file (the job, the action, the expression): the fingerprint comes
+    /// from it, not from the line.
+    pub fn report(&mut self, meta: &'static Meta, node: &Node, key: &str, message: String) {
+        self.report_with(meta, node, key, message, None);
+    }
+
+    pub fn report_with(
+        &mut self,
+        meta: &'static Meta,
+        node: &Node,
+        key: &str,
+        message: String,
+        replacement: Option<String>,
+    ) {
+        if self.suppressed(node.line, meta.id) {
+            return;
+        }
+        let snippet = self
+            .lines
+            .get((node.line as usize).wrapping_sub(1))
+            .map(|l| l.trim().chars().take(200).collect::<String>());
+        self.findings.push(Finding {
+            rule_id: meta.id.to_string(),
+            rule_name: meta.name.to_string(),
+            aliases: Vec::new(),
+            analyzer: "ci".into(),
+            severity: meta.severity,
+            confidence: meta.confidence,
+            message: format!("{message} {}", meta.fix),
+            locations: vec![Location {
+                line: Some(node.line),
+                column: Some(node.col),
+                snippet,
+                ..Location::file(self.path.clone())
+            }],
+            fingerprint: Fingerprint::from_parts(&[
+                b"ci",
+                meta.id.as_bytes(),
+                self.path.as_bytes(),
+                key.as_bytes(),
+            ]),
+            secret: None,
+            remediation: Some(Remediation {
+                description: meta.fix.to_string(),
+                replacement,
+            }),
+        });
+    }
+}
+
+/// Runs every audit over one workflow.
+pub fn run(wf: &Workflow, out: &mut Sink) {
+    for a in ALL {
+        a.workflow(wf, out);
+        for job in &wf.jobs {
+            a.job(wf, job, out);
+            for step in &job.steps {
+                a.step(wf, job, step, out);
+            }
+        }
+    }
+}
+
+/// `${{ secrets.X }}` anywhere in a node's scalars.
+pub fn mentions_secrets(node: Option<&Node>) -> bool {
+    node.is_some_and(|n| {
+        n.scalars()
+            .iter()
+            .any(|s| s.str().is_some_and(|t| t.contains("secrets.")))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_kebab_case_and_documented() {
+        let mut seen = HashSet::new();
+        for m in all_meta() {
+            assert!(seen.insert(m.id), "duplicate audit id {}", m.id);
+            assert!(
+                m.id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{}",
+                m.id
+            );
+            assert!(
+                !m.name.is_empty() && m.fix.len() > 20,
+                "{} lacks docs",
+                m.id
+            );
+        }
+    }
+}

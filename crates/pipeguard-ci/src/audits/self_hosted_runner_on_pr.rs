@@ -1,0 +1,56 @@
+//! ## What it does
+//! Flags self-hosted runners in workflows that pull requests trigger.
+//!
+//! ## Why is this bad
+//! A fork's pull request then runs arbitrary code on your machine, which
+//! persists between jobs and sits inside your network.
+//!
+//! ## Fix
+//! Use GitHub-hosted (or ephemeral, isolated) runners for pull requests;
+//! keep self-hosted runners for trusted `push`/`workflow_dispatch` jobs.
+
+use pipeguard_core::{Confidence, Severity};
+
+use super::{Audit, Meta, Sink};
+use crate::model::{Job, Workflow};
+
+pub struct SelfHostedRunnerOnPr;
+
+static META: Meta = Meta {
+    id: "self-hosted-runner-on-pr",
+    name: "Self-hosted runner reachable from pull requests",
+    severity: Severity::High,
+    confidence: Confidence::Medium,
+    fix: "Run pull-request jobs on GitHub-hosted or ephemeral isolated runners; restrict self-hosted runners to trusted triggers.",
+};
+
+impl Audit for SelfHostedRunnerOnPr {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn job(&self, wf: &Workflow, job: &Job, out: &mut Sink) {
+        let Some(trigger) = ["pull_request", "pull_request_target"]
+            .into_iter()
+            .find(|t| wf.triggered_by(t))
+        else {
+            return;
+        };
+        let Some(runs_on) = job.runs_on else { return };
+        let self_hosted = runs_on
+            .scalars()
+            .iter()
+            .any(|n| n.str().is_some_and(|s| s == "self-hosted"));
+        if self_hosted {
+            out.report(
+                &META,
+                runs_on,
+                &job.id,
+                format!(
+                    "Job `{}` runs on a self-hosted runner in a workflow triggered by `{trigger}`.",
+                    job.id
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! CI workflow audits for pipeguard: least privilege, OIDC instead of
+//! long-lived keys, segregation of untrusted code from secrets, injection,
+//! and pinning, for GitHub Actions workflows, composite actions and GitLab CI.
+//! Every finding points at the exact line of the offending YAML node.
+
+pub mod audits;
+pub mod model;
+pub mod permissions;
+pub mod yaml;
+
+use std::path::Path;
+
+use pipeguard_core::{Finding, Problem};
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub problems: Vec<Problem>,
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// Which CI files a path is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CiFile {
+    GithubWorkflow,
+    Action,
+    Gitlab,
+}
+
+pub fn classify(rel: &str) -> Option<CiFile> {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
+    if yaml && (rel.contains(".github/workflows/") || rel.starts_with(".github/workflows")) {
+        Some(CiFile::GithubWorkflow)
+    } else if name == "action.yml" || name == "action.yaml" {
+        Some(CiFile::Action)
+    } else if name == ".gitlab-ci.yml" || name.ends_with(".gitlab-ci.yml") {
+        Some(CiFile::Gitlab)
+    } else {
+        None
+    }
+}
+
+/// Audits one file's text.
+pub fn audit_text(rel: &str, kind: CiFile, text: &str) -> Result<Vec<Finding>, Problem> {
+    let docs = yaml::load(text).map_err(|e| Problem {
+        path: rel.to_string(),
+        line: Some(e.line.max(1)),
+        message: format!("malformed YAML: {}", e.message),
+    })?;
+    let mut sink = audits::Sink::new(rel, text);
+    for doc in &docs {
+        match kind {
+            CiFile::Gitlab => audits::audit_gitlab(doc, &mut sink),
+            CiFile::GithubWorkflow | CiFile::Action => {
+                if let Some(wf) = model::Workflow::from_node(rel, doc) {
+                    audits::run(&wf, &mut sink);
+                } else if kind == CiFile::GithubWorkflow && doc.get("jobs").is_none() {
+                    return Err(Problem {
+                        path: rel.to_string(),
+                        line: Some(doc.line.max(1)),
+                        message: "not a workflow: no `jobs:` mapping".into(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(sink.findings)
+}
+
+/// Audits every CI file under `root` (or `root` itself).
+pub fn scan(root: &Path) -> Outcome {
+    let mut out = Outcome::default();
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .require_git(false)
+        .filter_entry(|e| e.file_name() != ".git" && e.file_name() != "node_modules")
+        .build();
+    let mut files = Vec::new();
+    for e in walker.flatten() {
+        if !e.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let rel = e
+            .path()
+            .strip_prefix(root)
+            .ok()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(e.path())
+            .to_string_lossy()
+            .replace('\\', "/");
+        let rel = if root.is_file() {
+            root.to_string_lossy().replace('\\', "/")
+        } else {
+            rel
+        };
+        if let Some(kind) = classify(&rel) {
+            files.push((e.path().to_path_buf(), rel, kind));
+        }
+    }
+    files.sort_by(|a, b| a.1.cmp(&b.1));
+    for (path, rel, kind) in files {
+        let text = match std::fs::read(&path) {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(e) => {
+                out.problems.push(Problem {
+                    path: rel,
+                    line: None,
+                    message: format!("cannot read: {e}"),
+                });
+                continue;
+            }
+        };
+        out.files += 1;
+        out.bytes += text.len() as u64;
+        match audit_text(&rel, kind, &text) {
+            Ok(f) => out.findings.extend(f),
+            Err(p) => out.problems.push(p),
+        }
+    }
+    out
+}

@@ -1,0 +1,168 @@
+//! A typed view over the YAML tree of a GitHub Actions workflow or composite
+//! action. It borrows the nodes, so every audit can point at exact lines.
+
+use crate::yaml::{Kind, Node};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Workflow,
+    CompositeAction,
+}
+
+#[derive(Debug)]
+pub struct Workflow<'a> {
+    pub path: String,
+    pub kind: FileKind,
+    pub root: &'a Node,
+    /// Event names from `on:` in any of its forms.
+    pub triggers: Vec<String>,
+    pub permissions: Option<&'a Node>,
+    pub env: Option<&'a Node>,
+    pub jobs: Vec<Job<'a>>,
+}
+
+#[derive(Debug)]
+pub struct Job<'a> {
+    pub id: String,
+    pub node: &'a Node,
+    pub permissions: Option<&'a Node>,
+    pub runs_on: Option<&'a Node>,
+    pub environment: Option<&'a Node>,
+    /// A reusable-workflow call (`jobs.<id>.uses`).
+    pub uses: Option<&'a Node>,
+    pub secrets: Option<&'a Node>,
+    pub env: Option<&'a Node>,
+    pub container: Option<&'a Node>,
+    pub services: Option<&'a Node>,
+    pub steps: Vec<Step<'a>>,
+}
+
+#[derive(Debug)]
+pub struct Step<'a> {
+    pub node: &'a Node,
+    pub uses: Option<&'a Node>,
+    pub run: Option<&'a Node>,
+    pub with: Option<&'a Node>,
+    pub env: Option<&'a Node>,
+}
+
+impl<'a> Step<'a> {
+    fn new(node: &'a Node) -> Self {
+        Step {
+            node,
+            uses: node.get("uses"),
+            run: node.get("run"),
+            with: node.get("with"),
+            env: node.get("env"),
+        }
+    }
+
+    /// `owner/repo[/path]` of a `uses:` action, without the ref.
+    pub fn action(&self) -> Option<&'a str> {
+        let u = self.uses?.str()?;
+        Some(u.split('@').next().unwrap_or(u))
+    }
+
+    pub fn input(&self, name: &str) -> Option<&'a Node> {
+        self.with?.get(name)
+    }
+}
+
+fn triggers(on: Option<&Node>) -> Vec<String> {
+    let Some(on) = on else { return Vec::new() };
+    match &on.kind {
+        Kind::Scalar(Some(s)) => vec![s.clone()],
+        Kind::Seq(items) => items
+            .iter()
+            .filter_map(|i| i.str().map(str::to_string))
+            .collect(),
+        Kind::Map(m) => m.iter().map(|(k, _)| k.clone()).collect(),
+        Kind::Scalar(None) => Vec::new(),
+    }
+}
+
+impl<'a> Workflow<'a> {
+    /// Reads a workflow (`jobs:`) or a composite action (`runs: using: composite`).
+    pub fn from_node(path: &str, root: &'a Node) -> Option<Workflow<'a>> {
+        if let Some(runs) = root.get("runs") {
+            if runs.get("using").and_then(Node::str) != Some("composite") {
+                return None;
+            }
+            let steps = runs
+                .get("steps")
+                .map(|s| s.items().iter().map(Step::new).collect())
+                .unwrap_or_default();
+            return Some(Workflow {
+                path: path.to_string(),
+                kind: FileKind::CompositeAction,
+                root,
+                triggers: Vec::new(),
+                permissions: None,
+                env: None,
+                jobs: vec![Job {
+                    id: "(composite)".into(),
+                    node: runs,
+                    permissions: None,
+                    runs_on: None,
+                    environment: None,
+                    uses: None,
+                    secrets: None,
+                    env: None,
+                    container: None,
+                    services: None,
+                    steps,
+                }],
+            });
+        }
+        let jobs_node = root.get("jobs")?;
+        let jobs = jobs_node
+            .entries()
+            .iter()
+            .map(|(id, node)| Job {
+                id: id.clone(),
+                node,
+                permissions: node.get("permissions"),
+                runs_on: node.get("runs-on"),
+                environment: node.get("environment"),
+                uses: node.get("uses"),
+                secrets: node.get("secrets"),
+                env: node.get("env"),
+                container: node.get("container"),
+                services: node.get("services"),
+                steps: node
+                    .get("steps")
+                    .map(|s| s.items().iter().map(Step::new).collect())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        Some(Workflow {
+            path: path.to_string(),
+            kind: FileKind::Workflow,
+            root,
+            triggers: triggers(root.get("on")),
+            permissions: root.get("permissions"),
+            env: root.get("env"),
+            jobs,
+        })
+    }
+
+    pub fn triggered_by(&self, event: &str) -> bool {
+        self.triggers.iter().any(|t| t == event)
+    }
+
+    /// Triggers that run in the base repository's context with its secrets
+    /// while acting on input an outsider controls.
+    pub fn privileged_untrusted_trigger(&self) -> Option<&str> {
+        [
+            "pull_request_target",
+            "workflow_run",
+            "issue_comment",
+            "issues",
+            "discussion",
+            "discussion_comment",
+            "pull_request_review_comment",
+        ]
+        .into_iter()
+        .find(|t| self.triggered_by(t))
+    }
+}
