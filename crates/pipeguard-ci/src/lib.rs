@@ -69,9 +69,41 @@ pub fn audit_text(rel: &str, kind: CiFile, text: &str) -> Result<Vec<Finding>, P
     Ok(sink.findings)
 }
 
-/// Audits every CI file under `root` (or `root` itself).
-pub fn scan(root: &Path) -> Outcome {
-    let mut out = Outcome::default();
+/// The minimal `permissions:` block of every job of every GitHub workflow
+/// under `root`: (file, job id, block as YAML).
+pub fn suggest_permissions(root: &Path) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for (path, rel, kind) in ci_files(root) {
+        if kind != CiFile::GithubWorkflow {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let Ok(docs) = yaml::load(&text) else {
+            continue;
+        };
+        for doc in &docs {
+            let Some(wf) = model::Workflow::from_node(&rel, doc) else {
+                continue;
+            };
+            for job in wf.jobs.iter().filter(|j| j.uses.is_none()) {
+                let perms = permissions::minimal(job);
+                let mut block = String::from("permissions:");
+                if perms.is_empty() {
+                    block.push_str(" {}");
+                }
+                for (k, v) in perms {
+                    block.push_str(&format!("\n  {k}: {v}"));
+                }
+                out.push((rel.clone(), job.id.clone(), block));
+            }
+        }
+    }
+    out
+}
+
+fn ci_files(root: &Path) -> Vec<(std::path::PathBuf, String, CiFile)> {
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
         .require_git(false)
@@ -82,24 +114,27 @@ pub fn scan(root: &Path) -> Outcome {
         if !e.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
-        let rel = e
-            .path()
-            .strip_prefix(root)
-            .ok()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(e.path())
-            .to_string_lossy()
-            .replace('\\', "/");
         let rel = if root.is_file() {
             root.to_string_lossy().replace('\\', "/")
         } else {
-            rel
+            e.path()
+                .strip_prefix(root)
+                .unwrap_or(e.path())
+                .to_string_lossy()
+                .replace('\\', "/")
         };
         if let Some(kind) = classify(&rel) {
             files.push((e.path().to_path_buf(), rel, kind));
         }
     }
     files.sort_by(|a, b| a.1.cmp(&b.1));
+    files
+}
+
+/// Audits every CI file under `root` (or `root` itself).
+pub fn scan(root: &Path) -> Outcome {
+    let mut out = Outcome::default();
+    let files = ci_files(root);
     for (path, rel, kind) in files {
         let text = match std::fs::read(&path) {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),

@@ -56,6 +56,9 @@ struct CiArgs {
     /// Repository root (finds .github/workflows/*.yml, action.yml, .gitlab-ci.yml) or one file.
     #[arg(default_value = ".")]
     path: PathBuf,
+    /// Print the minimal `permissions:` block of every job, computed from what its steps do, instead of auditing.
+    #[arg(long)]
+    suggest_permissions: bool,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -379,6 +382,14 @@ fn ci(a: CiArgs) -> anyhow::Result<i32> {
             "{}: no such file or directory",
             a.path.display()
         )));
+    }
+    if a.suggest_permissions {
+        let mut out = String::new();
+        for (file, job, block) in pipeguard_ci::suggest_permissions(&a.path) {
+            out.push_str(&format!("# {file}: job {job}\n{block}\n\n"));
+        }
+        output::write_stdout(out.as_bytes())?;
+        return Ok(exit::CLEAN);
     }
     let policy = load_policy(a.common.config.as_deref(), &a.path)?;
     let outcome = pipeguard_ci::scan(&a.path);
