@@ -46,6 +46,34 @@ pub struct Step<'a> {
     pub env: Option<&'a Node>,
 }
 
+impl<'a> Job<'a> {
+    /// The values `${{ matrix.NAME }}` can take, from `strategy.matrix.NAME`
+    /// and `strategy.matrix.include[*].NAME`; empty when the text holds no
+    /// matrix reference or the matrix is computed (`fromJSON`).
+    pub fn matrix_values(&self, text: &str) -> Vec<&'a Node> {
+        let Some(start) = text.find("matrix.") else {
+            return Vec::new();
+        };
+        let name: String = text[start + 7..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+            .collect();
+        let Some(matrix) = self.node.get("strategy").and_then(|s| s.get("matrix")) else {
+            return Vec::new();
+        };
+        let mut out: Vec<&'a Node> = Vec::new();
+        if let Some(v) = matrix.get(&name) {
+            out.extend(v.items().iter());
+        }
+        for inc in matrix.get("include").map(|i| i.items()).unwrap_or(&[]) {
+            if let Some(v) = inc.get(&name) {
+                out.push(v);
+            }
+        }
+        out
+    }
+}
+
 impl<'a> Step<'a> {
     fn new(node: &'a Node) -> Self {
         Step {

@@ -7,107 +7,74 @@ use std::collections::BTreeMap;
 
 use crate::model::{Job, Step};
 
-/// (action prefix, scope, access). Prefixes match `owner/repo[/path]`.
-const ACTIONS: &[(&str, &str, &str)] = &[
-    ("actions/checkout", "contents", "read"),
-    ("actions/deploy-pages", "pages", "write"),
-    ("actions/deploy-pages", "id-token", "write"),
-    ("actions/attest-build-provenance", "attestations", "write"),
-    ("actions/attest-build-provenance", "id-token", "write"),
-    ("actions/attest-sbom", "attestations", "write"),
-    ("actions/attest-sbom", "id-token", "write"),
-    ("actions/attest", "attestations", "write"),
-    ("actions/attest", "id-token", "write"),
-    ("actions/labeler", "pull-requests", "write"),
-    ("actions/labeler", "contents", "read"),
-    ("actions/stale", "issues", "write"),
-    ("actions/stale", "pull-requests", "write"),
-    ("actions/dependency-review-action", "contents", "read"),
-    ("github/codeql-action/init", "security-events", "write"),
-    ("github/codeql-action/analyze", "security-events", "write"),
-    (
-        "github/codeql-action/upload-sarif",
-        "security-events",
-        "write",
-    ),
-    ("softprops/action-gh-release", "contents", "write"),
-    ("ncipollo/release-action", "contents", "write"),
-    ("release-drafter/release-drafter", "contents", "write"),
-    ("release-drafter/release-drafter", "pull-requests", "write"),
-    ("googleapis/release-please-action", "contents", "write"),
-    ("googleapis/release-please-action", "pull-requests", "write"),
-    ("stefanzweifel/git-auto-commit-action", "contents", "write"),
-    ("EndBug/add-and-commit", "contents", "write"),
-    ("peaceiris/actions-gh-pages", "contents", "write"),
-    ("JamesIves/github-pages-deploy-action", "contents", "write"),
-    ("peter-evans/create-pull-request", "contents", "write"),
-    ("peter-evans/create-pull-request", "pull-requests", "write"),
-    ("peter-evans/create-or-update-comment", "issues", "write"),
-    (
-        "peter-evans/create-or-update-comment",
-        "pull-requests",
-        "write",
-    ),
-    (
-        "marocchino/sticky-pull-request-comment",
-        "pull-requests",
-        "write",
-    ),
-    (
-        "thollander/actions-comment-pull-request",
-        "pull-requests",
-        "write",
-    ),
-    (
-        "amannn/action-semantic-pull-request",
-        "pull-requests",
-        "read",
-    ),
-    ("dorny/test-reporter", "checks", "write"),
-    (
-        "EnricoMi/publish-unit-test-result-action",
-        "checks",
-        "write",
-    ),
-    ("goreleaser/goreleaser-action", "contents", "write"),
-    ("pypa/gh-action-pypi-publish", "id-token", "write"),
-    ("aws-actions/configure-aws-credentials", "id-token", "write"),
-    ("google-github-actions/auth", "id-token", "write"),
-    ("azure/login", "id-token", "write"),
-    ("Azure/login", "id-token", "write"),
-    ("dependabot/fetch-metadata", "pull-requests", "read"),
-];
+/// The knowledge base, `data/actions.toml`: what the token needs for
+/// well-known actions and shell commands. Data, so that adding an action is
+/// one entry, reviewed with its source.
+#[derive(Debug, serde::Deserialize)]
+struct Knowledge {
+    #[serde(default)]
+    action: Vec<ActionEntry>,
+    #[serde(default)]
+    command: Vec<CommandEntry>,
+}
 
-/// (substring of a `run:` script, scope, access).
-const COMMANDS: &[(&str, &str, &str)] = &[
-    ("git push", "contents", "write"),
-    ("gh release create", "contents", "write"),
-    ("gh release upload", "contents", "write"),
-    ("gh release edit", "contents", "write"),
-    ("gh pr create", "pull-requests", "write"),
-    ("gh pr comment", "pull-requests", "write"),
-    ("gh pr edit", "pull-requests", "write"),
-    ("gh pr review", "pull-requests", "write"),
-    ("gh pr merge", "contents", "write"),
-    ("gh pr merge", "pull-requests", "write"),
-    ("gh issue create", "issues", "write"),
-    ("gh issue comment", "issues", "write"),
-    ("gh issue edit", "issues", "write"),
-    ("gh issue close", "issues", "write"),
-    ("gh label", "issues", "write"),
-    ("gh workflow run", "actions", "write"),
-    ("gh run rerun", "actions", "write"),
-    ("gh run cancel", "actions", "write"),
-    ("gh api", "contents", "read"),
-    ("npm publish --provenance", "id-token", "write"),
-    ("cosign sign", "id-token", "write"),
-    ("cosign attest", "id-token", "write"),
-    ("ACTIONS_ID_TOKEN_REQUEST_URL", "id-token", "write"),
-    ("docker push ghcr.io", "packages", "write"),
-];
+#[derive(Debug, serde::Deserialize)]
+struct ActionEntry {
+    uses: String,
+    #[serde(default)]
+    needs: BTreeMap<String, String>,
+    /// A condition in plain words; only unconditional entries are applied,
+    /// the conditional ones (ghcr pushes, OIDC modes) are handled in code.
+    #[serde(default)]
+    when: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct CommandEntry {
+    pattern: String,
+    #[serde(default)]
+    needs: BTreeMap<String, String>,
+    #[serde(default)]
+    skip: bool,
+}
+
+fn knowledge() -> &'static Knowledge {
+    static K: std::sync::OnceLock<Knowledge> = std::sync::OnceLock::new();
+    K.get_or_init(|| {
+        toml::from_str(include_str!("../data/actions.toml")).unwrap_or(Knowledge {
+            action: Vec::new(),
+            command: Vec::new(),
+        })
+    })
+}
+
+/// The best (longest) command entry for one simple command of a script.
+fn command_entry(segment: &str) -> Option<&'static CommandEntry> {
+    let words: Vec<&str> = segment.split_whitespace().collect();
+    knowledge()
+        .command
+        .iter()
+        .filter(|c| {
+            let p: Vec<&str> = c.pattern.split_whitespace().collect();
+            !p.is_empty() && words.len() >= p.len() && words[..p.len()] == p[..]
+        })
+        .max_by_key(|c| c.pattern.split_whitespace().count())
+}
+
+/// Simple commands of a script: split on `|`, `&&`, `||`, `;`, `$(` and lines.
+fn segments(script: &str) -> impl Iterator<Item = &str> {
+    script
+        .split(['\n', '|', '&', ';'])
+        .flat_map(|s| s.split("$("))
+        .map(|s| s.trim().trim_start_matches(['(', '{', '!']).trim())
+        .filter(|s| !s.is_empty())
+}
 
 fn action_matches(action: &str, prefix: &str) -> bool {
-    action == prefix || action.starts_with(&format!("{prefix}/"))
+    action.eq_ignore_ascii_case(prefix)
+        || (action.len() > prefix.len()
+            && action[..prefix.len()].eq_ignore_ascii_case(prefix)
+            && action.as_bytes()[prefix.len()] == b'/')
 }
 
 fn step_needs(step: &Step, out: &mut BTreeMap<String, String>) {
@@ -120,14 +87,18 @@ fn step_needs(step: &Step, out: &mut BTreeMap<String, String>) {
         }
     };
     if let Some(a) = step.action() {
-        for (prefix, scope, access) in ACTIONS {
-            if action_matches(a, prefix) {
-                // Keys passed explicitly replace OIDC: no id-token needed.
-                if *scope == "id-token" && !oidc_consumer(step) {
-                    continue;
-                }
+        for e in knowledge()
+            .action
+            .iter()
+            .filter(|e| e.when.is_empty() && action_matches(a, &e.uses))
+        {
+            for (scope, access) in &e.needs {
                 need(scope, access);
             }
+        }
+        // OIDC is conditional on the inputs (keys passed explicitly replace it).
+        if oidc_consumer(step) {
+            need("id-token", "write");
         }
         if a.starts_with("docker/login-action")
             && step
@@ -147,9 +118,11 @@ fn step_needs(step: &Step, out: &mut BTreeMap<String, String>) {
         }
     }
     if let Some(run) = step.run.and_then(|r| r.str()) {
-        for (pat, scope, access) in COMMANDS {
-            if run.contains(pat) {
-                need(scope, access);
+        for seg in segments(run) {
+            if let Some(c) = command_entry(seg).filter(|c| !c.skip) {
+                for (scope, access) in &c.needs {
+                    need(scope, access);
+                }
             }
         }
     }
@@ -199,20 +172,55 @@ pub fn oidc_consumer(step: &Step) -> bool {
 }
 
 /// A job with a step whose token use we cannot see: `actions/github-script`,
-/// or an action handed the token explicitly that we do not know.
+/// a command such as `gh api` whose needs depend on its arguments, or an
+/// action handed the token explicitly that we do not know.
 pub fn opaque(job: &Job) -> bool {
-    job.steps.iter().any(|s| {
-        let Some(a) = s.action() else { return false };
-        if a.starts_with("actions/github-script") {
-            return true;
-        }
-        let known = ACTIONS.iter().any(|(p, _, _)| action_matches(a, p));
-        let given_token = s.with.is_some_and(|w| {
-            w.scalars().iter().any(|n| {
-                n.str()
-                    .is_some_and(|t| t.contains("GITHUB_TOKEN") || t.contains("github.token"))
-            })
-        });
-        !known && given_token
-    })
+    let skipped_command = job.steps.iter().any(|s| {
+        s.run
+            .and_then(|r| r.str())
+            .is_some_and(|r| segments(r).any(|seg| command_entry(seg).is_some_and(|c| c.skip)))
+    });
+    skipped_command
+        || job.steps.iter().any(|s| {
+            let Some(a) = s.action() else { return false };
+            if a.starts_with("actions/github-script") {
+                return true;
+            }
+            let known = knowledge()
+                .action
+                .iter()
+                .any(|e| action_matches(a, &e.uses));
+            let given_token = s.with.is_some_and(|w| {
+                w.scalars().iter().any(|n| {
+                    n.str()
+                        .is_some_and(|t| t.contains("GITHUB_TOKEN") || t.contains("github.token"))
+                })
+            });
+            !known && given_token
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knowledge_base_loads_and_longest_command_wins() {
+        assert!(
+            knowledge().action.len() >= 80,
+            "{}",
+            knowledge().action.len()
+        );
+        assert!(
+            command_entry("gh pr comment 12 --body hi").is_some_and(|c| c
+                .needs
+                .get("pull-requests")
+                .map(String::as_str)
+                == Some("write"))
+        );
+        let list = command_entry("gh label list").map(|c| c.pattern.as_str());
+        let create = command_entry("gh label create bug").map(|c| c.pattern.as_str());
+        assert_ne!(list, create);
+        assert!(command_entry("gh api repos/x/y").is_some_and(|c| c.skip));
+    }
 }

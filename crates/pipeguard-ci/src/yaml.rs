@@ -17,10 +17,27 @@ pub enum Kind {
 pub struct Node {
     pub line: u32,
     pub col: u32,
+    /// Line of the mapping key this node is the value of (0 elsewhere):
+    /// findings about a whole job or block point at its key.
+    pub key_line: u32,
     pub kind: Kind,
 }
 
 impl Node {
+    /// This node, located at its key's line (for block-level findings).
+    pub fn at_key(&self) -> Node {
+        Node {
+            line: if self.key_line > 0 {
+                self.key_line
+            } else {
+                self.line
+            },
+            col: 1,
+            key_line: self.key_line,
+            kind: Kind::Scalar(None),
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.kind {
             Kind::Map(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),
@@ -84,6 +101,7 @@ fn convert(y: &MarkedYaml, depth: usize) -> Node {
         return Node {
             line,
             col,
+            key_line: 0,
             kind: Kind::Scalar(None),
         };
     }
@@ -102,7 +120,8 @@ fn convert(y: &MarkedYaml, depth: usize) -> Node {
                     YamlData::Representation(s, _, _) => s.to_string(),
                     _ => String::new(),
                 };
-                let value = convert(v, depth + 1);
+                let mut value = convert(v, depth + 1);
+                value.key_line = k.span.start.line() as u32;
                 if key == "<<" {
                     merges.push(value);
                 } else {
@@ -128,7 +147,12 @@ fn convert(y: &MarkedYaml, depth: usize) -> Node {
         YamlData::Tagged(_, inner) => return convert(inner, depth + 1),
         _ => Kind::Scalar(None),
     };
-    Node { line, col, kind }
+    Node {
+        line,
+        col,
+        key_line: 0,
+        kind,
+    }
 }
 
 /// A YAML error with its 1-based line.

@@ -65,15 +65,17 @@ impl Audit for DeployWithoutEnvironment {
                 return Some(d.to_string());
             }
             let run = s.run.and_then(|r| r.str())?;
-            deploy_regex()
-                .find(run)
+            // A dry run or a push to a throwaway local registry deploys nothing.
+            run.lines()
+                .filter(|l| !l.contains("--dry-run") && !l.contains("localhost:"))
+                .find_map(|l| deploy_regex().find(l))
                 .map(|m| m.as_str().split_whitespace().collect::<Vec<_>>().join(" "))
         });
         if let Some(what) = what {
-            let at = job.runs_on.unwrap_or(job.node);
+            let at = job.node.at_key();
             out.report(
                 &META,
-                at,
+                &at,
                 &job.id,
                 format!(
                     "Job `{}` deploys (`{what}`) without an `environment:`.",

@@ -66,11 +66,11 @@ impl Audit for ExcessivePermissions {
                 .iter()
                 .filter(|j| j.permissions.is_none() && j.uses.is_none())
             {
-                let at = job.runs_on.unwrap_or(job.node);
+                let at = job.node.at_key();
                 let needed = permissions::minimal(job);
                 out.report_with(
                     &META,
-                    at,
+                    &at,
                     &format!("default:{}", job.id),
                     format!(
                         "Job `{}` declares no `permissions:` and neither does the workflow, so its token gets the repository default (read-write on many repositories). It needs: {}.",

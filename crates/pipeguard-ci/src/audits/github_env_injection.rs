@@ -48,23 +48,23 @@ impl Audit for GithubEnvInjection {
             .filter(|(_, v)| v.str().is_some_and(|s| untrusted_regex().is_match(s)))
             .map(|(k, _)| k.as_str())
             .collect();
-        for line in text
-            .lines()
-            .filter(|l| l.contains("GITHUB_ENV") || l.contains("GITHUB_PATH"))
-        {
-            let direct = untrusted_regex().find(line).map(|m| m.as_str().to_string());
-            let via = tainted
-                .iter()
-                .find(|v| line.contains(&format!("${v}")) || line.contains(&format!("${{{v}}}")))
-                .map(|v| format!("${v}"));
-            if let Some(what) = direct.or(via) {
-                out.report(
-                    &META,
-                    run,
-                    &format!("{}:{what}", job.id),
-                    format!("Job `{}` writes `{what}` to the environment file in a workflow triggered by `{trigger}`.", job.id),
-                );
-            }
+        // The whole script counts: a heredoc (`{ echo "X<<EOF"; echo "$V"; } >> "$GITHUB_ENV"`)
+        // writes untrusted text without it being on the redirect's line.
+        let direct = untrusted_regex().find(text).map(|m| m.as_str().to_string());
+        let via = tainted
+            .iter()
+            .find(|v| text.contains(&format!("${v}")) || text.contains(&format!("${{{v}}}")))
+            .map(|v| format!("${v}"));
+        if let Some(what) = direct.or(via) {
+            out.report(
+                &META,
+                &run.at_key(),
+                &format!("{}:{what}", job.id),
+                format!(
+                    "Job `{}` writes `{what}` to the environment file in a workflow triggered by `{trigger}`.",
+                    job.id
+                ),
+            );
         }
     }
 }

@@ -88,13 +88,17 @@ fn scripts(job: &Node) -> String {
 
 fn sensitive_var(script: &str) -> Option<String> {
     let re = sensitive_regex();
-    re.find(script).map(|m| m.as_str().to_string())
+    re.find(script).map(|m| {
+        m.as_str()
+            .trim_start_matches(|c: char| c != '$')
+            .to_string()
+    })
 }
 
 fn sensitive_regex() -> &'static regex::Regex {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     RE.get_or_init(|| {
-        regex::Regex::new(r"\$\{?(?:PROD_[A-Z0-9_]+|[A-Z0-9_]*DEPLOY_(?:TOKEN|KEY|PASSWORD)[A-Z0-9_]*|AWS_SECRET_ACCESS_KEY|KUBE_?CONFIG|GCP_SA_KEY|GOOGLE_APPLICATION_CREDENTIALS|AZURE_CLIENT_SECRET|[A-Z0-9_]*PRODUCTION[A-Z0-9_]*)\}?")
+        regex::Regex::new(r"(?:^|[^\\$])\$\{?(?:PROD_[A-Z0-9_]+|[A-Z0-9_]*DEPLOY_(?:TOKEN|KEY|PASSWORD)[A-Z0-9_]*|AWS_SECRET_ACCESS_KEY|KUBE_?CONFIG|GCP_SA_KEY|GOOGLE_APPLICATION_CREDENTIALS|AZURE_CLIENT_SECRET|[A-Z0-9_]*PRODUCTION[A-Z0-9_]*)\}?")
             .expect("valid regex")
     })
 }
@@ -132,6 +136,40 @@ fn runs_for_merge_requests(job: &Node) -> bool {
     }
 }
 
+/// The job with the keys of its `extends:` templates it does not set itself.
+fn with_extends(doc: &Node, job: &Node) -> Node {
+    let Some(ext) = job.get("extends") else {
+        return job.clone();
+    };
+    let names: Vec<&str> = match ext.str() {
+        Some(one) => vec![one],
+        None => ext.items().iter().filter_map(|n| n.str()).collect(),
+    };
+    let mut merged = job.clone();
+    if let crate::yaml::Kind::Map(entries) = &mut merged.kind {
+        for n in names {
+            for (k, v) in doc.get(n).map(|t| t.entries()).unwrap_or(&[]) {
+                if !entries.iter().any(|(e, _)| e == k) {
+                    entries.push((k.clone(), v.clone()));
+                }
+            }
+        }
+    }
+    merged
+}
+
+fn pushes(t: &str) -> bool {
+    [
+        "git push",
+        "docker push",
+        "--upload-file",
+        "twine upload",
+        "npm publish",
+    ]
+    .iter()
+    .any(|p| t.contains(p))
+}
+
 pub fn audit_gitlab(doc: &Node, out: &mut Sink) {
     if let Some(img) = doc.get("image") {
         check_image(img, "top:image", out);
@@ -139,36 +177,72 @@ pub fn audit_gitlab(doc: &Node, out: &mut Sink) {
     if let Some(img) = doc.get("default").and_then(|d| d.get("image")) {
         check_image(img, "default:image", out);
     }
-    for (name, job) in doc.entries() {
+    for (name, raw_job) in doc.entries() {
         if RESERVED.contains(&name.as_str())
             || name.starts_with('.')
-            || job.get("script").is_none() && job.get("trigger").is_none()
+            || raw_job.get("script").is_none()
+                && raw_job.get("trigger").is_none()
+                && raw_job.get("extends").is_none()
         {
             continue;
         }
-        if let Some(img) = job.get("image") {
+        if let Some(img) = raw_job.get("image") {
             check_image(img, &format!("{name}:image"), out);
         }
-        for svc in job.get("services").map(|s| s.items()).unwrap_or(&[]) {
+        for svc in raw_job.get("services").map(|s| s.items()).unwrap_or(&[]) {
             check_image(svc, &format!("{name}:service"), out);
         }
+        let job = &with_extends(doc, raw_job);
         let script = scripts(job);
-        if let Some(var) = sensitive_var(&script)
+        let vars: String = job
+            .get("variables")
+            .map(|v| {
+                v.scalars()
+                    .iter()
+                    .filter_map(|n| n.str())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .unwrap_or_default();
+        if let Some(var) = sensitive_var(&format!("{script}\n{vars}"))
             && !restricted(job)
         {
-            let at = job.get("script").unwrap_or(job);
-            out.report(&DEPLOY_VARS, at, &format!("{name}:{var}"), format!("Job `{name}` uses `{var}` but nothing restricts it to protected or default-branch pipelines."));
+            out.report(
+                &DEPLOY_VARS,
+                &raw_job.at_key(),
+                &format!("{name}:{var}"),
+                format!("Job `{name}` uses `{var}` but nothing restricts it to protected or default-branch pipelines."),
+            );
         }
-        if script.contains("CI_JOB_TOKEN")
-            && (script.contains("git push")
-                || script.contains("docker push")
-                || script.contains("--upload-file")
-                || script.contains("twine upload")
-                || script.contains("npm publish"))
-            && runs_for_merge_requests(job)
-        {
-            let at = job.get("script").unwrap_or(job);
-            out.report(&JOB_TOKEN, at, name, format!("Job `{name}` pushes with CI_JOB_TOKEN and also runs for merge-request pipelines."));
+        if script.contains("CI_JOB_TOKEN") && runs_for_merge_requests(job) {
+            let items: Vec<&Node> = ["before_script", "script", "after_script"]
+                .iter()
+                .filter_map(|k| job.get(k))
+                .flat_map(|n| n.scalars())
+                .collect();
+            // The line that pushes with the token itself, or any push after
+            // a `docker login` with it.
+            let logged_in = items.iter().any(|n| {
+                n.str()
+                    .is_some_and(|t| t.contains("CI_JOB_TOKEN") && t.contains("login"))
+            });
+            // Point at the line that uses the token: the push itself, or the
+            // `docker login` that a later push relies on.
+            let job_pushes = items.iter().any(|n| n.str().is_some_and(pushes));
+            let at = items.iter().find(|n| {
+                n.str().is_some_and(|t| {
+                    t.contains("CI_JOB_TOKEN")
+                        && (pushes(t) || (logged_in && t.contains("login") && job_pushes))
+                })
+            });
+            if let Some(at) = at {
+                out.report(
+                    &JOB_TOKEN,
+                    at,
+                    name,
+                    format!("Job `{name}` pushes with CI_JOB_TOKEN and also runs for merge-request pipelines."),
+                );
+            }
         }
     }
 }

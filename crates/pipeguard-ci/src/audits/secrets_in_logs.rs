@@ -32,41 +32,57 @@ impl Audit for SecretsInLogs {
     fn step(&self, wf: &Workflow, job: &Job, step: &Step, out: &mut Sink) {
         let Some(run) = step.run else { return };
         let Some(text) = run.str() else { return };
-        let secret_env =
-            mentions_secrets(step.env) || mentions_secrets(job.env) || mentions_secrets(wf.env);
+        let envs = [step.env, job.env, wf.env];
+        let secret_env = envs.iter().any(|e| mentions_secrets(*e));
+        // Variables holding secrets, to catch `echo "$TOKEN"`.
+        let secret_vars: Vec<&str> = envs
+            .into_iter()
+            .flatten()
+            .flat_map(|e| e.entries())
+            .filter(|(_, v)| v.str().is_some_and(|s| s.contains("secrets.")))
+            .map(|(k, _)| k.as_str())
+            .collect();
         let traced = text.lines().any(|l| {
-            let l = l.trim();
-            l.starts_with("set -x")
-                || l.starts_with("set -o xtrace")
-                || l.starts_with("bash -x")
-                || l.starts_with("sh -x")
-                || (l.starts_with("set -")
-                    && l.split_whitespace()
-                        .next()
-                        .is_some_and(|f| f.starts_with('-') && f.contains('x')))
+            let mut words = l.split_whitespace();
+            match (words.next(), words.next()) {
+                (Some("set"), Some("-o")) => l.contains("xtrace"),
+                (Some("set"), Some(flag)) => flag.starts_with('-') && flag.contains('x'),
+                (Some("bash" | "sh"), Some(flag)) => {
+                    flag.starts_with('-') && !flag.starts_with("--") && flag.contains('x')
+                }
+                _ => false,
+            }
         });
         if traced && (secret_env || text.contains("secrets.")) {
             out.report(
                 &META,
-                run,
+                &run.at_key(),
                 &format!("{}:trace:{}", job.id, step.node.line),
                 format!(
                     "A step of job `{}` traces its commands while secrets are in reach.",
                     job.id
                 ),
             );
+            return;
         }
         let echoes = text.lines().any(|l| {
             let l = l.trim_start();
-            (l.starts_with("echo") || l.starts_with("printf"))
-                && l.contains("secrets.")
+            let printing = (l.starts_with("echo") || l.starts_with("printf"))
                 && !l.contains("::add-mask::")
                 && !l.contains(">>")
+                // `printf '%s' "$TOKEN" | docker login --password-stdin` feeds a
+                // command, not the log.
+                && !l.contains('|');
+            printing
+                && (l.contains("secrets.")
+                    || secret_vars
+                        .iter()
+                        .any(|v| l.contains(&format!("${v}")) || l.contains(&format!("${{{v}}}"))))
         });
         if echoes {
             out.report(
                 &META,
-                run,
+                &run.at_key(),
                 &format!("{}:echo:{}", job.id, step.node.line),
                 format!("A step of job `{}` prints a secret.", job.id),
             );

@@ -13,6 +13,7 @@ use pipeguard_core::{Confidence, Severity};
 
 use super::{Audit, Meta, Sink};
 use crate::model::{Job, Workflow};
+use crate::yaml::Node;
 
 pub struct SelfHostedRunnerOnPr;
 
@@ -37,14 +38,18 @@ impl Audit for SelfHostedRunnerOnPr {
             return;
         };
         let Some(runs_on) = job.runs_on else { return };
-        let self_hosted = runs_on
-            .scalars()
+        // `runs-on: ${{ matrix.runner }}` is self-hosted if any matrix value is.
+        let mut labels: Vec<&Node> = runs_on.scalars();
+        if let Some(t) = runs_on.str() {
+            labels.extend(job.matrix_values(t).into_iter().flat_map(|n| n.scalars()));
+        }
+        let self_hosted = labels
             .iter()
             .any(|n| n.str().is_some_and(|s| s == "self-hosted"));
         if self_hosted {
             out.report(
                 &META,
-                runs_on,
+                &runs_on.at_key(),
                 &job.id,
                 format!(
                     "Job `{}` runs on a self-hosted runner in a workflow triggered by `{trigger}`.",

@@ -35,7 +35,8 @@ fn env_keys(env: Option<&Node>, out: &mut Sink, where_: &str) {
     let Some(env) = env else { return };
     for (k, v) in env.entries() {
         let from_secret = v.str().is_some_and(|s| s.contains("secrets."));
-        if from_secret && (k == "AWS_SECRET_ACCESS_KEY" || k == "AWS_ACCESS_KEY_ID") {
+        // One finding per block, on the secret half of the key pair.
+        if from_secret && k == "AWS_SECRET_ACCESS_KEY" {
             out.report_with(
                 &META,
                 v,

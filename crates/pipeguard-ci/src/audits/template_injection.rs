@@ -92,6 +92,7 @@ pub fn scan_script(wf: &Workflow, job: &Job, node: &Node, what: &str, out: &mut 
             let at = Node {
                 line: text_line(out, node, i),
                 col: node.col,
+                key_line: 0,
                 kind: crate::yaml::Kind::Scalar(None),
             };
             out.report_with(

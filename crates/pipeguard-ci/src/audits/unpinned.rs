@@ -57,9 +57,30 @@ fn first_party(target: &str) -> bool {
     target.starts_with("actions/") || target.starts_with("github/")
 }
 
-fn check_image(node: &Node, key: &str, out: &mut Sink, what: &str) {
+fn check_image(job: &Job, node: &Node, key: &str, out: &mut Sink, what: &str) {
     let Some(image) = node.str() else { return };
-    if image.contains("${{") || image.contains("@sha256:") || image.is_empty() {
+    if image.contains("${{") {
+        // `image: ${{ matrix.image }}`: unpinned if any matrix value is.
+        let unpinned: Vec<&str> = job
+            .matrix_values(image)
+            .into_iter()
+            .filter_map(|n| n.str())
+            .filter(|v| !v.contains("@sha256:"))
+            .collect();
+        if !unpinned.is_empty() {
+            out.report(
+                &IMAGE,
+                node,
+                key,
+                format!(
+                    "{what} `{image}` takes values not pinned by digest ({}).",
+                    unpinned.join(", ")
+                ),
+            );
+        }
+        return;
+    }
+    if image.contains("@sha256:") || image.is_empty() {
         return;
     }
     out.report(
@@ -108,6 +129,7 @@ impl Audit for UnpinnedDockerImage {
         if let Some(c) = job.container {
             let image = c.get("image").unwrap_or(c);
             check_image(
+                job,
                 image,
                 &format!("{}:container", job.id),
                 out,
@@ -118,6 +140,7 @@ impl Audit for UnpinnedDockerImage {
             for (name, svc) in services.entries() {
                 if let Some(image) = svc.get("image") {
                     check_image(
+                        job,
                         image,
                         &format!("{}:service:{name}", job.id),
                         out,
