@@ -4,6 +4,7 @@
 //! Every finding points at the exact line of the offending YAML node.
 
 pub mod audits;
+pub mod fix;
 pub mod model;
 pub mod permissions;
 pub mod yaml;
@@ -129,6 +130,29 @@ fn ci_files(root: &Path) -> Vec<(std::path::PathBuf, String, CiFile)> {
     }
     files.sort_by(|a, b| a.1.cmp(&b.1));
     files
+}
+
+/// Every CI file under `root`: (path on disk, path as reported).
+pub fn files(root: &Path) -> Vec<(std::path::PathBuf, String)> {
+    ci_files(root).into_iter().map(|(p, r, _)| (p, r)).collect()
+}
+
+/// Applies the safe fixes to every workflow under `root`; returns the files changed.
+pub fn fix(root: &Path) -> std::io::Result<Vec<String>> {
+    let mut changed = Vec::new();
+    for (path, rel, kind) in ci_files(root) {
+        if kind != CiFile::GithubWorkflow {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        if let Some(fixed) = fix::fix_text(&rel, &text) {
+            std::fs::write(&path, fixed)?;
+            changed.push(rel);
+        }
+    }
+    Ok(changed)
 }
 
 /// Audits every CI file under `root` (or `root` itself).

@@ -59,6 +59,9 @@ struct CiArgs {
     /// Print the minimal `permissions:` block of every job, computed from what its steps do, instead of auditing.
     #[arg(long)]
     suggest_permissions: bool,
+    /// Apply the safe fixes (minimal permissions blocks, persist-credentials: false) in place, then audit.
+    #[arg(long)]
+    fix: bool,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -391,8 +394,24 @@ fn ci(a: CiArgs) -> anyhow::Result<i32> {
         output::write_stdout(out.as_bytes())?;
         return Ok(exit::CLEAN);
     }
+    if a.fix {
+        for f in pipeguard_ci::fix(&a.path).context("cannot write a fixed workflow")? {
+            eprintln!("pipeguard: fixed {f}");
+        }
+    }
     let policy = load_policy(a.common.config.as_deref(), &a.path)?;
-    let outcome = pipeguard_ci::scan(&a.path);
+    let mut outcome = pipeguard_ci::scan(&a.path);
+    // Literal credentials in CI files are the secrets analyzer's job; run it
+    // on exactly these files so `ci` alone catches them too.
+    let scanner = Scanner::new(&policy.secrets, &policy_base(&policy, &a.path))
+        .map_err(|e| usage(format!("{e:#}")))?;
+    for (path, rel) in pipeguard_ci::files(&a.path) {
+        if let Ok(data) = std::fs::read(&path) {
+            outcome
+                .findings
+                .extend(scanner.scan_bytes(&rel, &data).findings);
+        }
+    }
     let shown_root = std::fs::canonicalize(&a.path)
         .unwrap_or(a.path.clone())
         .display()

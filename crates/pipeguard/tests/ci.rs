@@ -117,3 +117,57 @@ fn suggested_permissions_follow_the_steps() {
         "{text}"
     );
 }
+
+#[test]
+fn fix_inserts_minimal_permissions_and_literal_secrets_are_found() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path();
+    let key = age_key(11);
+    let wf = format!(
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    env:\n      AGE_IDENTITY: {key}\n    steps:\n      - uses: actions/checkout@v4\n      - run: make test\n"
+    );
+    write(d, ".github/workflows/t.yml", &wf);
+    let out = pipeguard()
+        .args(["ci", "-f", "json"])
+        .arg(d)
+        .assert()
+        .code(1);
+    let v = json(&out.get_output().stdout);
+    let ids: Vec<&str> = v["findings"]
+        .as_array()
+        .expect("f")
+        .iter()
+        .filter_map(|f| f["rule_id"].as_str())
+        .collect();
+    assert!(ids.contains(&"age-secret-key"), "{ids:?}");
+    assert!(ids.contains(&"excessive-permissions"), "{ids:?}");
+    assert!(!String::from_utf8_lossy(&out.get_output().stdout).contains(&key));
+
+    pipeguard()
+        .args(["ci", "--fix", "-f", "json"])
+        .arg(d)
+        .assert()
+        .code(1);
+    let fixed = std::fs::read_to_string(d.join(".github/workflows/t.yml")).expect("read");
+    assert_eq!(
+        fixed,
+        wf.replace(
+            "  test:\n",
+            "  test:\n    permissions:\n      contents: read\n"
+        )
+    );
+    let out = pipeguard()
+        .args(["ci", "-f", "json"])
+        .arg(d)
+        .assert()
+        .code(1);
+    let v = json(&out.get_output().stdout);
+    assert!(
+        !v["findings"]
+            .as_array()
+            .expect("f")
+            .iter()
+            .any(|f| f["rule_id"] == "excessive-permissions"),
+        "{v:#}"
+    );
+}

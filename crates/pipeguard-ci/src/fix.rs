@@ -1,0 +1,166 @@
+//! `pipeguard ci --fix`: the fixes that are safe offline, applied as line
+//! insertions so the rest of the file stays byte-identical (comments,
+//! quoting, anchors and all):
+//!
+//! - a job with no `permissions:` (and none at workflow level) gets the
+//!   minimal block computed from its steps;
+//! - `actions/checkout` gets `persist-credentials: false` where
+//!   `persisted-credentials` fired.
+
+use crate::audits::Sink;
+use crate::model::{FileKind, Workflow};
+use crate::{permissions, yaml};
+
+/// One insertion: before 0-based line `at`, these lines.
+struct Insert {
+    at: usize,
+    lines: Vec<String>,
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// Returns the fixed text, or `None` when there is nothing to fix.
+pub fn fix_text(rel: &str, text: &str) -> Option<String> {
+    let docs = yaml::load(text).ok()?;
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut inserts: Vec<Insert> = Vec::new();
+    for doc in &docs {
+        let Some(wf) = Workflow::from_node(rel, doc) else {
+            continue;
+        };
+        if wf.kind != FileKind::Workflow {
+            continue;
+        }
+        // Which checkouts the audit flags, by the line of their `uses:`.
+        let mut sink = Sink::new(rel, text);
+        crate::audits::run(&wf, &mut sink);
+        let flagged: Vec<u32> = sink
+            .findings
+            .iter()
+            .filter(|f| f.rule_id == "persisted-credentials")
+            .filter_map(|f| f.locations[0].line)
+            .collect();
+        for job in &wf.jobs {
+            if wf.permissions.is_none()
+                && job.permissions.is_none()
+                && job.uses.is_none()
+                && job.node.key_line > 0
+            {
+                let pad = " ".repeat((job.node.col as usize).saturating_sub(1));
+                let mut block = vec![format!("{pad}permissions:")];
+                let needed = permissions::minimal(job);
+                if needed.is_empty() {
+                    block[0].push_str(" {}");
+                }
+                for (k, v) in needed {
+                    block.push(format!("{pad}  {k}: {v}"));
+                }
+                inserts.push(Insert {
+                    at: job.node.key_line as usize,
+                    lines: block,
+                });
+            }
+            for step in &job.steps {
+                let Some(uses) = step.uses else { continue };
+                if !flagged.contains(&uses.line) {
+                    continue;
+                }
+                match step.with {
+                    Some(with) if with.key_line > 0 => {
+                        let pad = " ".repeat((with.col as usize).saturating_sub(1));
+                        inserts.push(Insert {
+                            at: with.key_line as usize,
+                            lines: vec![format!("{pad}persist-credentials: false")],
+                        });
+                    }
+                    _ => {
+                        // `- uses: x` → the step's keys are indented like `uses`.
+                        let key_line = lines.get(uses.line as usize - 1).copied().unwrap_or("");
+                        let key_col = key_line.find("uses:").unwrap_or(indent_of(key_line));
+                        let pad = " ".repeat(key_col);
+                        inserts.push(Insert {
+                            at: uses.line as usize,
+                            lines: vec![
+                                format!("{pad}with:"),
+                                format!("{pad}  persist-credentials: false"),
+                            ],
+                        });
+                    }
+                }
+            }
+        }
+    }
+    if inserts.is_empty() {
+        return None;
+    }
+    inserts.sort_by_key(|i| std::cmp::Reverse(i.at));
+    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    if out.last().is_some_and(|l| !l.ends_with('\n')) {
+        // Keep a final line without newline intact, but insertions after it need one.
+        if let Some(last) = out.last_mut() {
+            last.push_str(newline);
+        }
+    }
+    for ins in inserts {
+        let at = ins.at.min(out.len());
+        for (k, l) in ins.lines.into_iter().enumerate() {
+            out.insert(at + k, format!("{l}{newline}"));
+        }
+    }
+    let mut s = out.concat();
+    if !text.ends_with('\n') && s.ends_with(newline) {
+        s.truncate(s.len() - newline.len());
+    }
+    Some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WF: &str = "name: ci\non: push\njobs:\n  build:\n    runs-on: ubuntu-latest   # keep me\n    steps:\n      - uses: actions/checkout@v4\n      - run: make\n      - uses: actions/upload-artifact@v4\n        with:\n          path: .\n  release:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        with:\n          fetch-depth: 0\n      - run: gh release create v1\n      - uses: actions/upload-artifact@v4\n        with: { path: \"${{ github.workspace }}\" }\n";
+
+    #[test]
+    fn fixes_are_insertions_and_silence_the_audits() {
+        let fixed = fix_text(".github/workflows/ci.yml", WF).expect("something to fix");
+        // Every original line survives, in order.
+        let mut it = fixed.lines();
+        for l in WF.lines() {
+            assert!(it.any(|x| x == l), "lost line {l:?} in\n{fixed}");
+        }
+        assert!(
+            fixed.contains("  build:\n    permissions:\n      contents: read\n    runs-on"),
+            "{fixed}"
+        );
+        assert!(
+            fixed.contains("  release:\n    permissions:\n      contents: write\n"),
+            "{fixed}"
+        );
+        assert!(fixed.contains("      - uses: actions/checkout@v4\n        with:\n          persist-credentials: false\n      - run: make"), "{fixed}");
+        assert!(
+            fixed.contains(
+                "        with:\n          persist-credentials: false\n          fetch-depth: 0"
+            ),
+            "{fixed}"
+        );
+        let again = crate::audit_text(
+            ".github/workflows/ci.yml",
+            crate::CiFile::GithubWorkflow,
+            &fixed,
+        )
+        .expect("parses");
+        assert!(
+            !again
+                .iter()
+                .any(|f| f.rule_id == "persisted-credentials"
+                    || f.rule_id == "excessive-permissions"),
+            "{:?}",
+            again.iter().map(|f| &f.rule_id).collect::<Vec<_>>()
+        );
+        // A second run has nothing left to do.
+        assert_eq!(fix_text(".github/workflows/ci.yml", &fixed), None);
+    }
+}
