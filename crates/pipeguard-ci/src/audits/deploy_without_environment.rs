@@ -49,6 +49,24 @@ fn deploy_regex() -> &'static Regex {
     })
 }
 
+/// What a job deploys or publishes, if anything: a known deploy action, or
+/// a deploy command in a script (dry runs and local registries excluded).
+pub fn deploys(job: &Job) -> Option<String> {
+    job.steps.iter().find_map(|s| {
+        if let Some(a) = s.action()
+            && let Some(d) = DEPLOY_ACTIONS.iter().find(|d| a.eq_ignore_ascii_case(d))
+        {
+            return Some(d.to_string());
+        }
+        let run = s.run.and_then(|r| r.str())?;
+        // A dry run or a push to a throwaway local registry deploys nothing.
+        run.lines()
+            .filter(|l| !l.contains("--dry-run") && !l.contains("localhost:"))
+            .find_map(|l| deploy_regex().find(l))
+            .map(|m| m.as_str().split_whitespace().collect::<Vec<_>>().join(" "))
+    })
+}
+
 impl Audit for DeployWithoutEnvironment {
     fn meta(&self) -> &'static Meta {
         &META
@@ -58,19 +76,7 @@ impl Audit for DeployWithoutEnvironment {
         if job.environment.is_some() || job.uses.is_some() {
             return;
         }
-        let what = job.steps.iter().find_map(|s| {
-            if let Some(a) = s.action()
-                && let Some(d) = DEPLOY_ACTIONS.iter().find(|d| a.eq_ignore_ascii_case(d))
-            {
-                return Some(d.to_string());
-            }
-            let run = s.run.and_then(|r| r.str())?;
-            // A dry run or a push to a throwaway local registry deploys nothing.
-            run.lines()
-                .filter(|l| !l.contains("--dry-run") && !l.contains("localhost:"))
-                .find_map(|l| deploy_regex().find(l))
-                .map(|m| m.as_str().split_whitespace().collect::<Vec<_>>().join(" "))
-        });
+        let what = deploys(job);
         if let Some(what) = what {
             let at = job.node.at_key();
             out.report(

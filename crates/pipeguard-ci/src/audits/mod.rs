@@ -7,6 +7,7 @@ use pipeguard_core::{Confidence, Finding, Fingerprint, Location, Remediation, Se
 use crate::model::{Job, Step, Workflow};
 use crate::yaml::Node;
 
+mod deploy_secrets_in_test_job;
 mod deploy_without_environment;
 mod excessive_permissions;
 mod github_env_injection;
@@ -52,6 +53,7 @@ pub static ALL: &[&dyn Audit] = &[
     &untrusted_checkout::UntrustedCheckout,
     &secrets_inherit::SecretsInherit,
     &deploy_without_environment::DeployWithoutEnvironment,
+    &deploy_secrets_in_test_job::DeploySecretsInTestJob,
     &template_injection::TemplateInjection,
     &github_env_injection::GithubEnvInjection,
     &unsecure_commands::UnsecureCommands,
