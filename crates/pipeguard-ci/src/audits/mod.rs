@@ -12,6 +12,7 @@ mod deploy_without_environment;
 mod excessive_permissions;
 mod github_env_injection;
 mod gitlab;
+mod invalid_workflow;
 mod persisted_credentials;
 mod secrets_in_logs;
 mod secrets_inherit;
@@ -47,6 +48,7 @@ pub trait Audit: Sync {
 
 /// Every GitHub Actions audit, in report order.
 pub static ALL: &[&dyn Audit] = &[
+    &invalid_workflow::InvalidWorkflow,
     &excessive_permissions::ExcessivePermissions,
     &unused_id_token::UnusedIdToken,
     &static_cloud_credentials::StaticCloudCredentials,
