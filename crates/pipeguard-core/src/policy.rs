@@ -105,6 +105,10 @@ pub struct DepsConfig {
     /// Packages that must not be used: `name` or `name@version`.
     #[serde(default)]
     pub deny: Vec<String>,
+    /// When not empty, the only packages that may be used (`name` or
+    /// `name@version`); anything else is a finding.
+    #[serde(default)]
+    pub allow: Vec<String>,
 }
 
 fn default_max_db_age() -> u64 {
@@ -124,6 +128,7 @@ impl Default for DepsConfig {
             allowed_registries: Vec::new(),
             require_hashes: false,
             deny: Vec::new(),
+            allow: Vec::new(),
         }
     }
 }

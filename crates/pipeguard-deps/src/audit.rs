@@ -56,6 +56,18 @@ pub const RULES: &[(&str, &str, Severity, &str)] = &[
         "Add --hash=sha256:… for every requirement (pip-compile --generate-hashes) and install with --require-hashes.",
     ),
     (
+        "dependency-from-path",
+        "Dependency from a local path outside the registry",
+        Severity::Low,
+        "Publish the package to your registry, or vendor it where it is reviewed; a path dependency has no version, integrity or advisory coverage.",
+    ),
+    (
+        "unapproved-package",
+        "Package not on the policy's allow list",
+        Severity::Medium,
+        "Get the package approved (add it to [deps] allow in pipeguard.toml) or replace it with an approved one.",
+    ),
+    (
         "denied-package",
         "Package denied by the policy",
         Severity::High,
@@ -68,6 +80,7 @@ fn rule(id: &str) -> (&'static str, &'static str, Severity, &'static str) {
         .iter()
         .find(|r| r.0 == id)
         .copied()
+        // Every id passed in this module is in RULES (see the test below).
         .unwrap_or(("unknown", "unknown", Severity::Info, ""))
 }
 
@@ -186,7 +199,13 @@ pub fn audit_lockfiles(found: &[Found], cfg: &DepsConfig) -> Vec<Finding> {
                         ));
                     }
                 }
-                Source::Registry | Source::Path(_) => {}
+                Source::Path(p) => out.push(finding(
+                    "dependency-from-path",
+                    format!("{label} comes from the local path {p}."),
+                    loc.clone(),
+                    &key,
+                )),
+                Source::Registry => {}
             }
             let registry = matches!(p.source, Source::Registry | Source::OtherRegistry(_));
             let records_integrity = matches!(
@@ -214,15 +233,25 @@ pub fn audit_lockfiles(found: &[Found], cfg: &DepsConfig) -> Vec<Finding> {
                     &key,
                 ));
             }
-            for d in &cfg.deny {
-                let (name, version) = match d.rsplit_once('@').filter(|(n, _)| !n.is_empty()) {
+            let matches_entry = |entry: &str| {
+                let (name, version) = match entry.rsplit_once('@').filter(|(n, _)| !n.is_empty()) {
                     Some((n, v)) => (n, Some(v)),
-                    None => (d.as_str(), None),
+                    None => (entry, None),
                 };
                 let eco = p.ecosystem;
-                if eco.normalize_name(name) == eco.normalize_name(&p.name)
+                eco.normalize_name(name) == eco.normalize_name(&p.name)
                     && version.is_none_or(|v| v == p.version)
-                {
+            };
+            if !cfg.allow.is_empty() && !cfg.allow.iter().any(|a| matches_entry(a)) {
+                out.push(finding(
+                    "unapproved-package",
+                    format!("{label} is not on the allow list."),
+                    loc.clone(),
+                    &key,
+                ));
+            }
+            for d in &cfg.deny {
+                if matches_entry(d) {
                     out.push(finding(
                         "denied-package",
                         format!("{label} matches the deny entry `{d}`."),
@@ -316,4 +345,26 @@ pub fn missing_lockfiles(root: &Path) -> Vec<Finding> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every rule id this module reports is documented in RULES.
+    #[test]
+    fn reported_ids_are_documented() {
+        let src = include_str!("audit.rs");
+        for id in src
+            .split("finding(\n")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').nth(1))
+        {
+            assert!(
+                RULES.iter().any(|r| r.0 == id),
+                "{id} is reported but not in RULES"
+            );
+        }
+        assert!(RULES.iter().any(|r| r.0 == "missing-lockfile"));
+    }
 }

@@ -326,6 +326,12 @@ fn supply_chain_hygiene_findings() {
         "{\"dependencies\": {\"a\": \"1.0.0\", \"b\": \"1.0.0\"}}\n",
     );
     write(&d, "pipeguard.toml", "[deps]\ndeny = [\"b\"]\n");
+    // A module replaced by a local path.
+    write(
+        &d,
+        "go/go.mod",
+        "module example.com/app\n\ngo 1.22\n\nrequire example.com/lib v1.2.0\n\nreplace example.com/lib => ../lib\n",
+    );
     let out = pipeguard()
         .args(["deps", "-f", "json", "--db"])
         .arg(&db)
@@ -360,4 +366,54 @@ fn supply_chain_hygiene_findings() {
         !ids.contains(&"missing-lockfile@web/package.json".to_string()),
         "{ids:?}"
     );
+}
+
+#[test]
+fn allow_list_flags_everything_else() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let db = tmp.path().join("db");
+    import(&db);
+    let d = tmp.path().join("proj");
+    write(&d, "requirements.txt", "requests==2.32.3\nflask==3.0.3\n");
+    write(
+        &d,
+        "pipeguard.toml",
+        "fail-on = \"high\"\n[deps]\nallow = [\"requests\", \"Flask@3.0.3\"]\n",
+    );
+    let out = pipeguard()
+        .args(["deps", "-f", "json", "--db"])
+        .arg(&db)
+        .arg(&d)
+        .assert()
+        .code(0);
+    let v = json(&out.get_output().stdout);
+    assert!(
+        !v["findings"]
+            .as_array()
+            .expect("f")
+            .iter()
+            .any(|f| f["rule_id"] == "unapproved-package"),
+        "{v:#}"
+    );
+    write(
+        &d,
+        "requirements.txt",
+        "requests==2.32.3\nflask==3.0.3\nleftpad==0.1.0\n",
+    );
+    let out = pipeguard()
+        .args(["deps", "-f", "json", "--db"])
+        .arg(&db)
+        .arg(&d)
+        .assert()
+        .code(0);
+    let v = json(&out.get_output().stdout);
+    let un: Vec<&str> = v["findings"]
+        .as_array()
+        .expect("f")
+        .iter()
+        .filter(|f| f["rule_id"] == "unapproved-package")
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert_eq!(un.len(), 1, "{v:#}");
+    assert!(un[0].starts_with("leftpad 0.1.0"), "{un:?}");
 }
