@@ -185,14 +185,7 @@ fn line_of_offset(text: &str, offset: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn find<'a>(lock: &'a Lockfile, name: &str, version: &str) -> (usize, &'a Package) {
-        lock.packages
-            .iter()
-            .enumerate()
-            .find(|(_, p)| p.name == name && p.version == version)
-            .unwrap_or_else(|| panic!("{name} {version} not found"))
-    }
+    use crate::lockfile::test_util::find_version;
 
     #[test]
     fn v3_workspace_duplicates_git_and_graph() {
@@ -220,8 +213,8 @@ mod tests {
             ]
         );
 
-        let (b1, bitflags1) = find(&lock, "bitflags", "1.3.2");
-        let (_, bitflags2) = find(&lock, "bitflags", "2.4.1");
+        let (b1, bitflags1) = find_version(&lock, "bitflags", "1.3.2");
+        let (_, bitflags2) = find_version(&lock, "bitflags", "2.4.1");
         assert_eq!(bitflags1.line, 22);
         assert_eq!(bitflags2.line, 28);
         assert_eq!(bitflags1.source, Source::Registry);
@@ -230,7 +223,7 @@ mod tests {
             Some("327762f6e5a765692301e5bb513e0d9fef63be86bbc14528052b1cd3e6f03e07")
         );
 
-        let (_, fork) = find(&lock, "my-fork", "0.3.0");
+        let (_, fork) = find_version(&lock, "my-fork", "0.3.0");
         assert_eq!(
             fork.source,
             Source::Git {
@@ -240,22 +233,22 @@ mod tests {
         );
         assert_eq!(fork.integrity, None);
         // "name version" disambiguates the duplicated bitflags.
-        let (cfg_if, _) = find(&lock, "cfg-if", "1.0.0");
+        let (cfg_if, _) = find_version(&lock, "cfg-if", "1.0.0");
         assert_eq!(fork.dependencies, vec![b1, cfg_if]);
 
-        let (_, private) = find(&lock, "private-crate", "1.0.0");
+        let (_, private) = find_version(&lock, "private-crate", "1.0.0");
         assert_eq!(
             private.source,
             Source::OtherRegistry("https://my-registry.example.com/index/".into())
         );
 
         // Direct: what the members depend on; not what the crates.io crates pull in.
-        let (_, serde) = find(&lock, "serde", "1.0.193");
+        let (_, serde) = find_version(&lock, "serde", "1.0.193");
         assert!(serde.direct && fork.direct && bitflags2.direct && private.direct);
         assert!(!bitflags1.direct);
-        let (derive_i, derive) = find(&lock, "serde_derive", "1.0.193");
+        let (derive_i, derive) = find_version(&lock, "serde_derive", "1.0.193");
         assert!(!derive.direct);
-        let (syn_i, _) = find(&lock, "syn", "2.0.39");
+        let (syn_i, _) = find_version(&lock, "syn", "2.0.39");
         // Chain serde -> serde_derive -> syn.
         assert_eq!(serde.dependencies, vec![derive_i]);
         assert_eq!(derive.dependencies, vec![syn_i]);
@@ -282,13 +275,13 @@ mod tests {
             Source::OtherRegistry("https://mirror.example.com/index/".into())
         );
         // Same name and version from two sources: "name version (source)".
-        let (_, user) = find(&lock, "uses-both", "0.1.0");
+        let (_, user) = find_version(&lock, "uses-both", "0.1.0");
         assert_eq!(user.dependencies, vec![s1, s2]);
         assert!(user.direct);
         assert_eq!(user.source, Source::Registry);
-        let (quote_i, quote) = find(&lock, "quote", "1.0.33");
+        let (quote_i, quote) = find_version(&lock, "quote", "1.0.33");
         assert!(quote.direct);
-        let (macro_i, proc_macro) = find(&lock, "proc-macro2", "1.0.70");
+        let (macro_i, proc_macro) = find_version(&lock, "proc-macro2", "1.0.70");
         assert!(!proc_macro.direct && !syn1.direct);
         assert_eq!(quote.dependencies, vec![macro_i]);
         assert_eq!(quote_i, 1);
@@ -297,13 +290,13 @@ mod tests {
     #[test]
     fn v1_metadata_checksums() {
         let lock = parse(include_str!("../../tests/fixtures/cargo/v1/Cargo.lock")).unwrap();
-        let (libc_i, libc) = find(&lock, "libc", "0.2.40");
+        let (libc_i, libc) = find_version(&lock, "libc", "0.2.40");
         assert_eq!(
             libc.integrity.as_deref(),
             Some("6fd41f331ac7c5b8ac259b8bf82c75c0fb2e469bbf37d2becbba9a6a2221965b")
         );
         assert_eq!(libc.line, 8);
-        let (_, rand) = find(&lock, "rand", "0.4.2");
+        let (_, rand) = find_version(&lock, "rand", "0.4.2");
         assert_eq!(rand.dependencies, vec![libc_i]);
         assert!(rand.direct && !libc.direct);
     }

@@ -149,3 +149,35 @@ impl Kind {
         }
     }
 }
+
+/// Lookups shared by the parsers' tests.
+#[cfg(test)]
+pub(crate) mod test_util {
+    use super::{Lockfile, Package};
+
+    /// The package `name` at `version`, with its index.
+    pub fn find_version<'a>(lock: &'a Lockfile, name: &str, version: &str) -> (usize, &'a Package) {
+        lock.packages
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.name == name && p.version == version)
+            .unwrap_or_else(|| panic!("{name} {version} not found"))
+    }
+
+    /// The first package called `name`.
+    pub fn find<'a>(lock: &'a Lockfile, name: &str) -> &'a Package {
+        lock.packages
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("{name} not found"))
+    }
+
+    /// Names of the packages `name` depends on.
+    pub fn dep_names<'a>(lock: &'a Lockfile, name: &str) -> Vec<&'a str> {
+        find(lock, name)
+            .dependencies
+            .iter()
+            .map(|&i| lock.packages[i].name.as_str())
+            .collect()
+    }
+}

@@ -607,14 +607,7 @@ pub(super) fn json_error(e: serde_json::Error) -> ParseError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn find<'a>(lock: &'a Lockfile, name: &str, version: &str) -> (usize, &'a Package) {
-        lock.packages
-            .iter()
-            .enumerate()
-            .find(|(_, p)| p.name == name && p.version == version)
-            .unwrap_or_else(|| panic!("{name} {version} not found"))
-    }
+    use crate::lockfile::test_util::find_version;
 
     #[test]
     fn entry_lines_follow_keys_and_array_elements() {
@@ -672,7 +665,7 @@ mod tests {
                 .any(|p| p.name == "@acme/ui" || p.name == "app")
         );
 
-        let (_, frame) = find(&lock, "@babel/code-frame", "7.23.5");
+        let (_, frame) = find_version(&lock, "@babel/code-frame", "7.23.5");
         assert_eq!(frame.line, 32);
         assert!(frame.direct && !frame.dev);
         assert_eq!(frame.source, Source::Registry);
@@ -682,16 +675,16 @@ mod tests {
                 .as_deref()
                 .is_some_and(|i| i.starts_with("sha512-v3iCN"))
         );
-        let (highlight_i, highlight) = find(&lock, "@babel/highlight", "7.23.4");
+        let (highlight_i, highlight) = find_version(&lock, "@babel/highlight", "7.23.4");
         assert_eq!(frame.dependencies, vec![highlight_i]);
         assert!(!highlight.direct);
 
         // debug 2.6.9 at the top for express, debug 4.3.4 nested under express's sibling.
-        let (express_i, express) = find(&lock, "express", "4.18.2");
-        let (debug2_i, debug2) = find(&lock, "debug", "2.6.9");
-        let (debug4_i, debug4) = find(&lock, "debug", "4.3.4");
-        let (ms0_i, _) = find(&lock, "ms", "2.0.0");
-        let (ms1_i, ms1) = find(&lock, "ms", "2.1.2");
+        let (express_i, express) = find_version(&lock, "express", "4.18.2");
+        let (debug2_i, debug2) = find_version(&lock, "debug", "2.6.9");
+        let (debug4_i, debug4) = find_version(&lock, "debug", "4.3.4");
+        let (ms0_i, _) = find_version(&lock, "ms", "2.0.0");
+        let (ms1_i, ms1) = find_version(&lock, "ms", "2.1.2");
         assert_eq!(express.dependencies, vec![debug4_i]);
         assert_eq!(debug4.line, 75);
         assert_eq!(debug2.dependencies, vec![ms0_i]);
@@ -703,11 +696,11 @@ mod tests {
         assert!(lock.packages[express_i].dependencies.contains(&debug4_i));
 
         // An alias: installed as `string-width-cjs`, the package is string-width.
-        let (_, alias) = find(&lock, "string-width", "4.2.3");
+        let (_, alias) = find_version(&lock, "string-width", "4.2.3");
         assert_eq!(alias.line, 110);
         assert!(alias.direct);
 
-        let (_, left_pad) = find(&lock, "left-pad", "1.3.0");
+        let (_, left_pad) = find_version(&lock, "left-pad", "1.3.0");
         assert_eq!(
             left_pad.source,
             Source::Git {
@@ -715,16 +708,16 @@ mod tests {
                 rev: Some("5a4a7a8f8dd9b3f5b2cd9ff1a8e3b6c1d6f8a0b2".into()),
             }
         );
-        let (_, local) = find(&lock, "local-utils", "0.2.0");
+        let (_, local) = find_version(&lock, "local-utils", "0.2.0");
         assert_eq!(local.source, Source::Path("../local-utils".into()));
         assert!(local.direct);
-        let (_, lib) = find(&lock, "my-lib", "1.0.0");
+        let (_, lib) = find_version(&lock, "my-lib", "1.0.0");
         assert_eq!(
             lib.source,
             Source::OtherRegistry("https://npm.pkg.github.com/".into())
         );
         // The workspace's own dependency is direct; its dev dependency too.
-        let (_, ts) = find(&lock, "typescript", "5.3.3");
+        let (_, ts) = find_version(&lock, "typescript", "5.3.3");
         assert!(ts.direct && ts.dev);
         assert!(lib.direct && !lib.dev);
         // The path dependency's own dependency resolves to the hoisted debug.
@@ -754,15 +747,15 @@ mod tests {
                 "react@18.2.0",
             ]
         );
-        let (_, types) = find(&lock, "@types/node", "20.10.0");
+        let (_, types) = find_version(&lock, "@types/node", "20.10.0");
         assert_eq!(types.line, 7);
         assert!(types.dev && types.direct);
-        let (_, debug) = find(&lock, "debug", "2.6.9");
-        let (nested_ms, ms0) = find(&lock, "ms", "2.0.0");
+        let (_, debug) = find_version(&lock, "debug", "2.6.9");
+        let (nested_ms, ms0) = find_version(&lock, "ms", "2.0.0");
         assert_eq!(ms0.line, 24);
         assert!(!ms0.direct);
         assert_eq!(debug.dependencies, vec![nested_ms]);
-        let (_, react) = find(&lock, "react", "18.2.0");
+        let (_, react) = find_version(&lock, "react", "18.2.0");
         assert_eq!(react.line, 40);
         // An alias: `preact-compat` is really react.
         assert!(react.direct);

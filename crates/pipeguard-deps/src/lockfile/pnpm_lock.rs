@@ -303,14 +303,7 @@ fn to_u32(n: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn find<'a>(lock: &'a Lockfile, name: &str, version: &str) -> (usize, &'a Package) {
-        lock.packages
-            .iter()
-            .enumerate()
-            .find(|(_, p)| p.name == name && p.version == version)
-            .unwrap_or_else(|| panic!("{name} {version} not found"))
-    }
+    use crate::lockfile::test_util::find_version;
 
     fn names(lock: &Lockfile) -> Vec<String> {
         lock.packages
@@ -338,7 +331,7 @@ mod tests {
                 "typescript@5.3.3",
             ]
         );
-        let (_, frame) = find(&lock, "@babel/code-frame", "7.23.5");
+        let (_, frame) = find_version(&lock, "@babel/code-frame", "7.23.5");
         assert_eq!(frame.line, 36);
         assert!(frame.direct && !frame.dev);
         assert_eq!(frame.source, Source::Registry);
@@ -348,14 +341,14 @@ mod tests {
                 .as_deref()
                 .is_some_and(|i| i.starts_with("sha512-v3iCN"))
         );
-        let (hl_i, hl) = find(&lock, "@babel/highlight", "7.23.4");
-        let (tokens_i, _) = find(&lock, "js-tokens", "4.0.0");
+        let (hl_i, hl) = find_version(&lock, "@babel/highlight", "7.23.4");
+        let (tokens_i, _) = find_version(&lock, "js-tokens", "4.0.0");
         assert_eq!(frame.dependencies, vec![hl_i]);
         assert_eq!(hl.dependencies, vec![tokens_i]);
         // Peer variants are one package; the dependency graph comes from snapshots.
-        let (react_i, react) = find(&lock, "react", "18.2.0");
-        let (envify_i, _) = find(&lock, "loose-envify", "1.4.0");
-        let (_, dom) = find(&lock, "react-dom", "18.2.0");
+        let (react_i, react) = find_version(&lock, "react", "18.2.0");
+        let (envify_i, _) = find_version(&lock, "loose-envify", "1.4.0");
+        let (_, dom) = find_version(&lock, "react-dom", "18.2.0");
         assert_eq!(dom.dependencies, vec![envify_i, react_i]);
         assert_eq!(react.dependencies, vec![envify_i]);
         assert_eq!(
@@ -366,18 +359,18 @@ mod tests {
             1
         );
         // An alias `foo: bar@1.0.0` points at bar.
-        let (_, bar) = find(&lock, "bar", "1.0.0");
+        let (_, bar) = find_version(&lock, "bar", "1.0.0");
         assert!(bar.direct);
         // typescript is only a dev dependency; ms comes through the alias.
-        let (_, ts) = find(&lock, "typescript", "5.3.3");
+        let (_, ts) = find_version(&lock, "typescript", "5.3.3");
         assert!(ts.dev && ts.direct);
-        let (_, ms) = find(&lock, "ms", "2.1.2");
+        let (_, ms) = find_version(&lock, "ms", "2.1.2");
         assert!(!ms.dev && !ms.direct);
         assert_eq!(
             ms.source,
             Source::OtherRegistry("https://npm.internal.example.com/".into())
         );
-        let (_, left_pad) = find(&lock, "left-pad", "1.3.0");
+        let (_, left_pad) = find_version(&lock, "left-pad", "1.3.0");
         assert_eq!(
             left_pad.source,
             Source::Git {
@@ -404,22 +397,22 @@ mod tests {
                 "local-utils@0.2.0",
             ]
         );
-        let (_, frame) = find(&lock, "@babel/code-frame", "7.23.5");
+        let (_, frame) = find_version(&lock, "@babel/code-frame", "7.23.5");
         assert_eq!(frame.line, 25);
         assert!(frame.direct);
-        let (_, ts) = find(&lock, "typescript", "5.3.3");
+        let (_, ts) = find_version(&lock, "typescript", "5.3.3");
         assert!(ts.dev && ts.direct);
-        let (react_i, _) = find(&lock, "react", "18.2.0");
-        let (envify_i, envify) = find(&lock, "loose-envify", "1.4.0");
-        let (_, dom) = find(&lock, "react-dom", "18.2.0");
+        let (react_i, _) = find_version(&lock, "react", "18.2.0");
+        let (envify_i, envify) = find_version(&lock, "loose-envify", "1.4.0");
+        let (_, dom) = find_version(&lock, "react-dom", "18.2.0");
         assert_eq!(dom.dependencies, vec![envify_i, react_i]);
         assert!(dom.direct && !envify.direct && !envify.dev);
         // A `file:` dependency is keyed by its path and names itself.
-        let (_, local) = find(&lock, "local-utils", "0.2.0");
+        let (_, local) = find_version(&lock, "local-utils", "0.2.0");
         assert_eq!(local.source, Source::Path("../local-utils".into()));
         assert_eq!(local.line, 74);
         assert!(local.direct);
-        let (tokens_i, _) = find(&lock, "js-tokens", "4.0.0");
+        let (tokens_i, _) = find_version(&lock, "js-tokens", "4.0.0");
         assert_eq!(local.dependencies, vec![tokens_i]);
     }
 
@@ -438,14 +431,14 @@ mod tests {
                 "typescript@5.3.3",
             ]
         );
-        let (_, frame) = find(&lock, "@babel/code-frame", "7.23.5");
+        let (_, frame) = find_version(&lock, "@babel/code-frame", "7.23.5");
         assert_eq!(frame.line, 26);
         assert!(frame.direct && !frame.dev);
-        let (_, ts) = find(&lock, "typescript", "5.3.3");
+        let (_, ts) = find_version(&lock, "typescript", "5.3.3");
         assert!(ts.dev && ts.direct);
-        let (react_i, _) = find(&lock, "react", "18.2.0");
-        let (envify_i, _) = find(&lock, "loose-envify", "1.4.0");
-        let (_, dom) = find(&lock, "react-dom", "18.2.0");
+        let (react_i, _) = find_version(&lock, "react", "18.2.0");
+        let (envify_i, _) = find_version(&lock, "loose-envify", "1.4.0");
+        let (_, dom) = find_version(&lock, "react-dom", "18.2.0");
         assert_eq!(dom.line, 52);
         assert_eq!(dom.dependencies, vec![envify_i, react_i]);
         // The `web` importer names it with its peer suffix.

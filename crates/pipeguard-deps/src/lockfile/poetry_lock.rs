@@ -207,21 +207,7 @@ pub(super) fn toml_error(text: &str, e: &toml::de::Error) -> ParseError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn find<'a>(lock: &'a Lockfile, name: &str) -> &'a Package {
-        lock.packages
-            .iter()
-            .find(|p| p.name == name)
-            .unwrap_or_else(|| panic!("{name} not found"))
-    }
-
-    fn dep_names<'a>(lock: &'a Lockfile, name: &str) -> Vec<&'a str> {
-        find(lock, name)
-            .dependencies
-            .iter()
-            .map(|&i| lock.packages[i].name.as_str())
-            .collect()
-    }
+    use crate::lockfile::test_util::{dep_names, find};
 
     #[test]
     fn lock_format_1_1() {

@@ -460,13 +460,7 @@ fn archive_version(target: &str, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn find<'a>(lock: &'a Lockfile, name: &str) -> &'a Package {
-        lock.packages
-            .iter()
-            .find(|p| p.name == name)
-            .unwrap_or_else(|| panic!("{name} not found"))
-    }
+    use crate::lockfile::test_util::find;
 
     #[test]
     fn pip_compile_with_hashes() {

@@ -330,14 +330,7 @@ fn token(s: &str) -> Result<(String, &str), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn find<'a>(lock: &'a Lockfile, name: &str, version: &str) -> (usize, &'a Package) {
-        lock.packages
-            .iter()
-            .enumerate()
-            .find(|(_, p)| p.name == name && p.version == version)
-            .unwrap_or_else(|| panic!("{name} {version} not found"))
-    }
+    use crate::lockfile::test_util::find_version;
 
     #[test]
     fn classic() {
@@ -364,7 +357,7 @@ mod tests {
             ]
         );
         assert!(lock.packages.iter().all(|p| !p.direct && !p.dev));
-        let (_, frame) = find(&lock, "@babel/code-frame", "7.23.5");
+        let (_, frame) = find_version(&lock, "@babel/code-frame", "7.23.5");
         assert_eq!(frame.line, 5);
         assert_eq!(frame.source, Source::Registry);
         assert!(
@@ -373,22 +366,22 @@ mod tests {
                 .as_deref()
                 .is_some_and(|i| i.starts_with("sha512-v3iCN"))
         );
-        let (hl_i, _) = find(&lock, "@babel/highlight", "7.23.4");
+        let (hl_i, _) = find_version(&lock, "@babel/highlight", "7.23.4");
         assert_eq!(frame.dependencies, vec![hl_i]);
 
         // Two descriptors on one header resolve to the same entry.
-        let (d2_i, debug2) = find(&lock, "debug", "2.6.9");
-        let (d4_i, debug4) = find(&lock, "debug", "4.3.4");
-        let (ms0_i, _) = find(&lock, "ms", "2.0.0");
-        let (ms2_i, _) = find(&lock, "ms", "2.1.2");
+        let (d2_i, debug2) = find_version(&lock, "debug", "2.6.9");
+        let (d4_i, debug4) = find_version(&lock, "debug", "4.3.4");
+        let (ms0_i, _) = find_version(&lock, "ms", "2.0.0");
+        let (ms2_i, _) = find_version(&lock, "ms", "2.1.2");
         assert_eq!(debug2.line, 20);
         assert_eq!(debug2.dependencies, vec![ms0_i]);
         assert_eq!(debug4.dependencies, vec![ms2_i]);
-        let (_, local) = find(&lock, "local-utils", "0.2.0");
+        let (_, local) = find_version(&lock, "local-utils", "0.2.0");
         assert_eq!(local.source, Source::Path("../local-utils".into()));
         assert_eq!(local.dependencies, vec![d2_i]);
 
-        let (_, left_pad) = find(&lock, "left-pad", "1.3.0");
+        let (_, left_pad) = find_version(&lock, "left-pad", "1.3.0");
         assert_eq!(
             left_pad.source,
             Source::Git {
@@ -396,14 +389,14 @@ mod tests {
                 rev: Some("5a4a7a8f8dd9b3f5b2cd9ff1a8e3b6c1d6f8a0b2".into()),
             }
         );
-        let (_, lib) = find(&lock, "my-lib", "1.0.0");
+        let (_, lib) = find_version(&lock, "my-lib", "1.0.0");
         assert_eq!(
             lib.source,
             Source::OtherRegistry("https://npm.internal.example.com/".into())
         );
         assert_eq!(lib.dependencies, vec![d4_i]);
         // The alias `string-width-cjs@npm:string-width@^4.2.0` is string-width.
-        let (_, alias) = find(&lock, "string-width", "4.2.3");
+        let (_, alias) = find_version(&lock, "string-width", "4.2.3");
         assert_eq!(alias.line, 60);
     }
 
@@ -437,7 +430,7 @@ mod tests {
                 .any(|p| p.name == "acme" || p.name == "@acme/ui")
         );
 
-        let (_, frame) = find(&lock, "@babel/code-frame", "7.23.5");
+        let (_, frame) = find_version(&lock, "@babel/code-frame", "7.23.5");
         assert_eq!(frame.line, 16);
         assert!(frame.direct);
         assert_eq!(frame.source, Source::Registry);
@@ -447,12 +440,12 @@ mod tests {
                 "d90981fdf56a2824a9b14d19a4c0e8db93633fd488c772624b4e83e0ceac6039a27cd298a247c3214faa952bf803ba23696172ae7e7235f3b97f43ba278c569a"
             )
         );
-        let (hl_i, hl) = find(&lock, "@babel/highlight", "7.23.4");
+        let (hl_i, hl) = find_version(&lock, "@babel/highlight", "7.23.4");
         assert_eq!(frame.dependencies, vec![hl_i]);
         assert!(!hl.direct);
 
-        let (_, debug) = find(&lock, "debug", "4.3.4");
-        let (ms_i, _) = find(&lock, "ms", "2.1.2");
+        let (_, debug) = find_version(&lock, "debug", "4.3.4");
+        let (ms_i, _) = find_version(&lock, "ms", "2.1.2");
         // "ms: 2.1.2" resolves through the `ms@npm:2.1.2` descriptor.
         assert_eq!(debug.dependencies, vec![ms_i]);
         assert!(debug.direct);
@@ -467,7 +460,7 @@ mod tests {
         assert_eq!(patched[1].line, 87);
         assert!(patched[1].direct && !patched[0].direct);
 
-        let (_, left_pad) = find(&lock, "left-pad", "1.3.0");
+        let (_, left_pad) = find_version(&lock, "left-pad", "1.3.0");
         assert_eq!(
             left_pad.source,
             Source::Git {
@@ -476,7 +469,7 @@ mod tests {
             }
         );
         // The alias resolves to the real package through its resolution.
-        let (_, alias) = find(&lock, "string-width", "4.2.3");
+        let (_, alias) = find_version(&lock, "string-width", "4.2.3");
         assert!(alias.direct);
     }
 
