@@ -7,12 +7,6 @@ use std::path::Path;
 
 use common::*;
 
-fn write(dir: &Path, path: &str, content: &str) {
-    let p = dir.join(path);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, content).expect("write");
-}
-
 const PWN: &str = "name: pr
 on:
   pull_request_target:

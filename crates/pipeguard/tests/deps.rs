@@ -12,12 +12,6 @@ fn osv_fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeguard-deps/tests/fixtures/osv")
 }
 
-fn write(dir: &Path, path: &str, content: &str) {
-    let p = dir.join(path);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, content).expect("write");
-}
-
 fn import(db: &Path) {
     pipeguard()
         .args(["db", "update", "--from"])

@@ -3,16 +3,8 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
 use predicates::str::contains;
-
-fn write(dir: &Path, path: &str, content: impl AsRef<[u8]>) {
-    let p = dir.join(path);
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(p, content).expect("write");
-}
 
 #[test]
 fn same_secret_in_two_files_is_one_finding_with_two_locations() {

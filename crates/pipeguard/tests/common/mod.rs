@@ -72,3 +72,10 @@ pub fn json(out: &[u8]) -> serde_json::Value {
 pub fn findings(v: &serde_json::Value) -> Vec<serde_json::Value> {
     v["findings"].as_array().cloned().unwrap_or_default()
 }
+
+/// Writes a file below `dir`, creating parent directories.
+pub fn write(dir: &Path, path: &str, content: impl AsRef<[u8]>) {
+    let p = dir.join(path);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(p, content).expect("write");
+}
