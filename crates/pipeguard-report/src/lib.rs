@@ -7,8 +7,11 @@ use std::str::FromStr;
 
 use pipeguard_core::Report;
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod sarif;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +19,10 @@ pub enum Format {
     Human,
     Json,
     Sarif,
+    Junit,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    Markdown,
 }
 
 impl FromStr for Format {
@@ -25,8 +32,11 @@ impl FromStr for Format {
             "human" | "text" => Ok(Format::Human),
             "json" => Ok(Format::Json),
             "sarif" => Ok(Format::Sarif),
+            "junit" => Ok(Format::Junit),
+            "github" => Ok(Format::Github),
+            "markdown" | "md" => Ok(Format::Markdown),
             other => Err(format!(
-                "unknown format `{other}` (expected human, json or sarif)"
+                "unknown format `{other}` (expected human, json, sarif, junit, github or markdown)"
             )),
         }
     }
@@ -38,5 +48,8 @@ pub fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write)
         Format::Human => human::render(report, color, out),
         Format::Json => json::render(report, out),
         Format::Sarif => sarif::render(report, out),
+        Format::Junit => junit::render(report, out),
+        Format::Github => github::render(report, out),
+        Format::Markdown => markdown::render(report, out),
     }
 }

@@ -111,7 +111,7 @@ pub struct CommonArgs {
     #[arg(long, short = 'c', value_name = "FILE", env = "PIPEGUARD_CONFIG")]
     config: Option<PathBuf>,
     /// Output format.
-    #[arg(long, short = 'f', default_value = "human", value_parser = ["human", "json", "sarif"])]
+    #[arg(long, short = 'f', default_value = "human", value_parser = ["human", "json", "sarif", "junit", "github", "markdown"])]
     format: String,
     /// Write the report to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]

@@ -43,7 +43,7 @@ fn no_output_format_ever_contains_the_secret() {
     let key = age_key(4);
     let pw = password("leak");
     write(d, "x.txt", format!("{key}\nsmtp_password = \"{pw}\"\n"));
-    for format in ["human", "json", "sarif"] {
+    for format in ["human", "json", "sarif", "junit", "github", "markdown"] {
         let out = pipeguard()
             .args(["secrets", "-f", format, "--color", "always"])
             .arg(d)
@@ -361,5 +361,63 @@ fn readme_rule_count_is_current() {
         readme.contains(&format!("{n} built-in rules"))
             && readme.contains(&format!("{n} rules are built in")),
         "README.md must say {n} rules"
+    );
+}
+
+#[test]
+fn junit_github_and_markdown_outputs() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    write(d, "a, b/k.txt", format!("{}\n", age_key(12)));
+    write(d, "p.py", format!("password = \"{}\"\n", password("j")));
+    // JUnit: well-formed XML, one failing test case per finding at the threshold.
+    let out = pipeguard()
+        .args(["secrets", "-f", "junit", "--fail-on", "high"])
+        .arg(d)
+        .assert()
+        .code(1);
+    let xml = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed JUnit XML");
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), 2, "{xml}");
+    let failing = cases
+        .iter()
+        .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
+        .count();
+    assert_eq!(
+        failing, 1,
+        "only the critical finding reaches --fail-on high: {xml}"
+    );
+    // GitHub annotations: properties escaped (`,` in the path), one per location.
+    let out = pipeguard()
+        .args(["secrets", "-f", "github"])
+        .arg(d)
+        .assert()
+        .code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        text.lines().any(|l| l.starts_with(
+            "::error file=a%2C b/k.txt,line=1,endLine=1,col=1,title=age-secret-key (critical)::"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("::error file=p.py,line=1")),
+        "{text}"
+    );
+    // Markdown summary: verdict and a table row per finding.
+    let out = pipeguard()
+        .args(["secrets", "-f", "markdown"])
+        .arg(d)
+        .assert()
+        .code(1);
+    let md = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        md.contains("**FAIL**") && md.contains("| critical | `age-secret-key` | `a, b/k.txt:1` |"),
+        "{md}"
     );
 }

@@ -1,0 +1,95 @@
+//! JUnit XML, for CI systems that render test reports (GitLab, Jenkins,
+//! Azure DevOps). One test case per finding; findings at or above the
+//! threshold are failures, the others pass with their message as output.
+
+use std::io::{self, Write};
+
+use pipeguard_core::Report;
+
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // XML 1.0 forbids most control characters, even escaped.
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let failures = report
+        .findings
+        .iter()
+        .filter(|f| f.severity >= report.fail_on)
+        .count();
+    let secs = report.summary.duration_ms as f64 / 1000.0;
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<testsuites name="pipeguard" tests="{}" failures="{failures}" time="{secs:.3}">"#,
+        report.findings.len()
+    )?;
+    writeln!(
+        out,
+        r#"  <testsuite name="pipeguard {}" tests="{}" failures="{failures}" errors="0" skipped="0" time="{secs:.3}">"#,
+        escape(&report.command),
+        report.findings.len()
+    )?;
+    for f in &report.findings {
+        let at = f
+            .locations
+            .first()
+            .map(|l| match l.line {
+                Some(line) => format!("{}:{line}", l.path),
+                None => l.path.clone(),
+            })
+            .unwrap_or_default();
+        let name = format!("{} {at}", f.rule_id);
+        let message = match &f.secret {
+            Some(s) => format!("{} [{s}]", f.message),
+            None => f.message.clone(),
+        };
+        write!(
+            out,
+            r#"    <testcase classname="pipeguard.{}" name="{}" file="{}""#,
+            escape(&f.analyzer),
+            escape(&name),
+            escape(f.primary_path().unwrap_or(""))
+        )?;
+        if f.severity >= report.fail_on {
+            writeln!(out, ">")?;
+            let places: Vec<String> = f
+                .locations
+                .iter()
+                .map(|l| format!("{}:{}", l.path, l.line.unwrap_or(0)))
+                .collect();
+            writeln!(
+                out,
+                r#"      <failure type="{}" message="{}">{}&#10;{}</failure>"#,
+                f.severity,
+                escape(&message),
+                escape(&message),
+                escape(&places.join("\n"))
+            )?;
+            writeln!(out, "    </testcase>")?;
+        } else {
+            writeln!(out, ">")?;
+            writeln!(
+                out,
+                "      <system-out>{}: {}</system-out>",
+                f.severity,
+                escape(&message)
+            )?;
+            writeln!(out, "    </testcase>")?;
+        }
+    }
+    writeln!(out, "  </testsuite>")?;
+    writeln!(out, "</testsuites>")
+}
