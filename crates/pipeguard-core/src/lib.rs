@@ -9,12 +9,14 @@ pub mod fingerprint;
 pub mod policy;
 pub mod redact;
 pub mod report;
+pub mod rule;
 
 pub use finding::{Confidence, Finding, GitOrigin, Location, Remediation, Severity};
 pub use fingerprint::Fingerprint;
 pub use policy::{IgnoreEntry, Policy, PolicyError};
 pub use redact::Redacted;
 pub use report::{Problem, Report, Summary};
+pub use rule::RuleMeta;
 
 /// Exit codes shared by every command (see README "Exit codes").
 pub mod exit {

@@ -2,7 +2,7 @@
 //! documentation; `ALL` is the registry. An audit overrides only the level it
 //! cares about (workflow, job or step).
 
-use pipeguard_core::{Confidence, Finding, Fingerprint, Location, Remediation, Severity};
+use pipeguard_core::{Finding, Location};
 
 use crate::model::{Job, Step, Workflow};
 use crate::yaml::Node;
@@ -27,14 +27,7 @@ mod unused_id_token;
 pub use gitlab::audit_gitlab;
 
 /// Static facts about an audit: id, name, severity and documentation.
-pub struct Meta {
-    pub id: &'static str,
-    pub name: &'static str,
-    pub severity: Severity,
-    pub confidence: Confidence,
-    /// What to do about it, used as the finding's remediation.
-    pub fix: &'static str,
-}
+pub use pipeguard_core::RuleMeta as Meta;
 
 pub trait Audit: Sync {
     fn meta(&self) -> &'static Meta;
@@ -137,32 +130,14 @@ impl<'t> Sink<'t> {
             .lines
             .get((node.line as usize).wrapping_sub(1))
             .map(|l| l.trim().chars().take(200).collect::<String>());
-        self.findings.push(Finding {
-            rule_id: meta.id.to_string(),
-            rule_name: meta.name.to_string(),
-            aliases: Vec::new(),
-            analyzer: "ci".into(),
-            severity: meta.severity,
-            confidence: meta.confidence,
-            message: format!("{message} {}", meta.fix),
-            locations: vec![Location {
-                line: Some(node.line),
-                column: Some(node.col),
-                snippet,
-                ..Location::file(self.path.clone())
-            }],
-            fingerprint: Fingerprint::from_parts(&[
-                b"ci",
-                meta.id.as_bytes(),
-                self.path.as_bytes(),
-                key.as_bytes(),
-            ]),
-            secret: None,
-            remediation: Some(Remediation {
-                description: meta.fix.to_string(),
-                replacement,
-            }),
-        });
+        let location = Location {
+            line: Some(node.line),
+            column: Some(node.col),
+            snippet,
+            ..Location::file(self.path.clone())
+        };
+        self.findings
+            .push(meta.finding("ci", location, key, message, replacement));
     }
 }
 
