@@ -32,6 +32,8 @@ enum Command {
     Deps(DepsArgs),
     /// Audit CI workflows (GitHub Actions, composite actions, GitLab CI) for least privilege and injection.
     Ci(CiArgs),
+    /// Check Dockerfiles: root user, single-stage builds, unpinned or fat bases, secrets in layers, unverified downloads.
+    Dockerfile(DockerfileArgs),
     /// Manage the local advisory database.
     #[command(subcommand)]
     Db(DbCommand),
@@ -62,6 +64,15 @@ struct CiArgs {
     /// Apply the safe fixes (minimal permissions blocks, persist-credentials: false) in place, then audit.
     #[arg(long)]
     fix: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args)]
+struct DockerfileArgs {
+    /// A Dockerfile, or a directory to search (Dockerfile, Dockerfile.*, *.dockerfile, Containerfile).
+    #[arg(default_value = ".")]
+    path: PathBuf,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -203,6 +214,7 @@ pub fn run() -> i32 {
         Command::Secrets(a) => secrets(a),
         Command::Deps(a) => deps(a),
         Command::Ci(a) => ci(a),
+        Command::Dockerfile(a) => dockerfile(a),
         Command::Db(DbCommand::Update(a)) => db_update(a),
         Command::Db(DbCommand::Status(a)) => db_status(a),
         Command::Rules(a) => rules(a),
@@ -418,6 +430,39 @@ fn ci(a: CiArgs) -> anyhow::Result<i32> {
         .to_string();
     let fail_on = a.common.fail_on.unwrap_or(policy.fail_on);
     let mut report = Report::new("ci", &shown_root, fail_on);
+    report.summary.files_scanned = outcome.files;
+    report.summary.bytes_scanned = outcome.bytes;
+    report.problems = outcome.problems;
+    finish_report(report, outcome.findings, &policy, &a.common, started)
+}
+
+fn dockerfile(a: DockerfileArgs) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    if !a.path.exists() {
+        return Err(usage(format!(
+            "{}: no such file or directory",
+            a.path.display()
+        )));
+    }
+    let policy = load_policy(a.common.config.as_deref(), &a.path)?;
+    let mut outcome = pipeguard_container::scan(&a.path);
+    // ENV values, RUN tokens and heredocs are text like any other: literal
+    // credentials in them are the secrets analyzer's findings.
+    let scanner = Scanner::new(&policy.secrets, &policy_base(&policy, &a.path))
+        .map_err(|e| usage(format!("{e:#}")))?;
+    for (path, rel) in pipeguard_container::files(&a.path) {
+        if let Ok(data) = std::fs::read(&path) {
+            outcome
+                .findings
+                .extend(scanner.scan_bytes(&rel, &data).findings);
+        }
+    }
+    let shown_root = std::fs::canonicalize(&a.path)
+        .unwrap_or(a.path.clone())
+        .display()
+        .to_string();
+    let fail_on = a.common.fail_on.unwrap_or(policy.fail_on);
+    let mut report = Report::new("dockerfile", &shown_root, fail_on);
     report.summary.files_scanned = outcome.files;
     report.summary.bytes_scanned = outcome.bytes;
     report.problems = outcome.problems;

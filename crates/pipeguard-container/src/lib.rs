@@ -1,0 +1,95 @@
+//! Artifact hardening for pipeguard: a Dockerfile parser that keeps lines
+//! and the rules that run on it (root user, single-stage builds, unpinned
+//! and fat bases, secrets and credential files baked into layers, unverified
+//! downloads, package-manager hygiene).
+
+pub mod dockerfile;
+pub mod rules;
+
+use std::path::Path;
+
+use pipeguard_core::{Finding, Problem};
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub problems: Vec<Problem>,
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// Whether a file name is a Dockerfile.
+pub fn is_dockerfile(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower == "dockerfile"
+        || lower == "containerfile"
+        || lower.starts_with("dockerfile.")
+        || lower.ends_with(".dockerfile")
+        || lower.ends_with(".containerfile")
+}
+
+/// Audits one Dockerfile's text.
+pub fn audit_text(rel: &str, text: &str) -> Result<Vec<Finding>, Problem> {
+    let df = dockerfile::parse(text).map_err(|e| Problem {
+        path: rel.to_string(),
+        line: Some(e.line),
+        message: format!("malformed Dockerfile: {}", e.message),
+    })?;
+    let mut sink = rules::Sink::new(rel, text);
+    rules::run(&df, &mut sink);
+    Ok(sink.findings)
+}
+
+/// Every Dockerfile under `root` (or `root` itself): (path, path as reported).
+pub fn files(root: &Path) -> Vec<(std::path::PathBuf, String)> {
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .require_git(false)
+        .filter_entry(|e| e.file_name() != ".git" && e.file_name() != "node_modules")
+        .build();
+    let mut out = Vec::new();
+    for e in walker.flatten() {
+        if !e.file_type().is_some_and(|t| t.is_file())
+            || !is_dockerfile(&e.file_name().to_string_lossy())
+        {
+            continue;
+        }
+        let rel = if root.is_file() {
+            root.to_string_lossy().replace('\\', "/")
+        } else {
+            e.path()
+                .strip_prefix(root)
+                .unwrap_or(e.path())
+                .to_string_lossy()
+                .replace('\\', "/")
+        };
+        out.push((e.path().to_path_buf(), rel));
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out
+}
+
+/// Audits every Dockerfile under `root`.
+pub fn scan(root: &Path) -> Outcome {
+    let mut out = Outcome::default();
+    for (path, rel) in files(root) {
+        let text = match std::fs::read(&path) {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(e) => {
+                out.problems.push(Problem {
+                    path: rel,
+                    line: None,
+                    message: format!("cannot read: {e}"),
+                });
+                continue;
+            }
+        };
+        out.files += 1;
+        out.bytes += text.len() as u64;
+        match audit_text(&rel, &text) {
+            Ok(f) => out.findings.extend(f),
+            Err(p) => out.problems.push(p),
+        }
+    }
+    out
+}

@@ -1,0 +1,387 @@
+//! Rules about base images and the final stage.
+
+use pipeguard_core::{Confidence, RuleMeta, Severity};
+
+use super::{Rule, Sink};
+use crate::dockerfile::{Dockerfile, Stage};
+
+/// Splits `registry/name:tag@digest` into (name without registry, tag, digest).
+pub fn image_parts(image: &str) -> (&str, Option<&str>, Option<&str>) {
+    let (rest, digest) = match image.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (image, None),
+    };
+    // A `:` after the last `/` is a tag; before it, a registry port.
+    let last = rest.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match rest[last..].split_once(':') {
+        Some((n, t)) => (&rest[..last + n.len()], Some(t)),
+        None => (rest, None),
+    };
+    (name, tag, digest)
+}
+
+/// `FROM scratch`, or `FROM <an earlier stage>`: nothing to pin.
+fn is_scratch_or_stage(df: &Dockerfile, index: usize, stage: &Stage) -> bool {
+    stage.image.eq_ignore_ascii_case("scratch")
+        || df.stages[..index].iter().any(|s| {
+            s.alias
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case(&stage.image))
+        })
+}
+
+/// ## What it does
+/// Flags a final stage that runs as root: no `USER`, or `USER root`/`0`.
+/// ## Why is this bad
+/// A process running as root inside the container owns the whole container
+/// filesystem and is one kernel or runtime bug away from the host.
+/// ## Fix
+/// Create an unprivileged user and switch to it in the final stage, or use a
+/// `:nonroot` distroless base.
+pub struct RootUser;
+
+static ROOT_USER: RuleMeta = RuleMeta {
+    id: "root-user",
+    name: "Final stage runs as root",
+    severity: Severity::High,
+    confidence: Confidence::High,
+    fix: "Add `USER <uid>` (a non-zero, unprivileged user) to the final stage, or build on a `:nonroot` base image.",
+};
+
+impl Rule for RootUser {
+    fn meta(&self) -> &'static RuleMeta {
+        &ROOT_USER
+    }
+
+    fn check(&self, df: &Dockerfile, out: &mut Sink) {
+        let Some(stage) = df.final_stage() else {
+            return;
+        };
+        let last_user = stage
+            .instructions
+            .iter()
+            .rev()
+            .find(|i| i.keyword == "USER");
+        match last_user {
+            Some(u) => {
+                let user = u.args.split_whitespace().next().unwrap_or("");
+                let name = user.split(':').next().unwrap_or("");
+                if name == "root" || name == "0" {
+                    out.report(
+                        &ROOT_USER,
+                        u,
+                        "user",
+                        format!("The final stage switches to `{user}`."),
+                    );
+                }
+            }
+            None => {
+                let nonroot_base = stage.image.contains("nonroot")
+                    || stage.image.starts_with("cgr.dev/chainguard/");
+                if !nonroot_base && !df.is_stage(&stage.image) {
+                    out.report(
+                        &ROOT_USER,
+                        &stage.from,
+                        "no-user",
+                        format!(
+                            "The final stage (`{}`) has no `USER`, so it runs as root.",
+                            stage.image
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// ## What it does
+/// Flags single-stage builds of compiled applications and build toolchains
+/// left in the final image.
+/// ## Why is this bad
+/// Compilers, package managers and headers in the shipped image are tools
+/// for an attacker and hundreds of megabytes of unneeded, vulnerable
+/// packages.
+/// ## Fix
+/// Build in a `builder` stage and `COPY --from=builder` only the artifact
+/// into a slim, distroless or scratch final stage.
+pub struct SingleStageBuild;
+
+static SINGLE_STAGE: RuleMeta = RuleMeta {
+    id: "single-stage-build",
+    name: "Build toolchain in the final image",
+    severity: Severity::Medium,
+    confidence: Confidence::Medium,
+    fix: "Use a multi-stage build: compile in a builder stage and copy only the artifact into a slim or distroless final stage.",
+};
+
+const TOOLCHAIN_IMAGES: &[&str] = &[
+    "golang",
+    "rust",
+    "maven",
+    "gradle",
+    "gcc",
+    "mcr.microsoft.com/dotnet/sdk",
+    "openjdk",
+    "eclipse-temurin",
+    "node",
+];
+const TOOLCHAIN_PACKAGES: &[&str] = &[
+    "build-essential",
+    "gcc",
+    "g++",
+    "make",
+    "cmake",
+    "golang",
+    "cargo",
+    "rustc",
+    "maven",
+    "gradle",
+    "clang",
+    "build-base",
+];
+
+fn installs_toolchain(script: &str) -> Option<String> {
+    for line in script.split(['\n', ';', '&']) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let installing = words.windows(2).any(|w| {
+            matches!(
+                (w[0], w[1]),
+                ("apt-get" | "apt" | "yum" | "dnf" | "microdnf", "install") | ("apk", "add")
+            )
+        });
+        if !installing {
+            continue;
+        }
+        if let Some(p) = words.iter().find(|w| {
+            let name = w.split('=').next().unwrap_or(w);
+            TOOLCHAIN_PACKAGES.contains(&name) || (name.ends_with("-dev") && !name.starts_with('-'))
+        }) {
+            return Some(p.to_string());
+        }
+    }
+    None
+}
+
+impl Rule for SingleStageBuild {
+    fn meta(&self) -> &'static RuleMeta {
+        &SINGLE_STAGE
+    }
+
+    fn check(&self, df: &Dockerfile, out: &mut Sink) {
+        let Some(stage) = df.final_stage() else {
+            return;
+        };
+        let (name, tag, _) = image_parts(&stage.image);
+        let base = name.rsplit('/').next().unwrap_or(name);
+        let toolchain_image = TOOLCHAIN_IMAGES.iter().any(|t| {
+            let t_base = t.rsplit('/').next().unwrap_or(t);
+            (base == t_base || name == *t)
+                && !(t_base == "eclipse-temurin" && tag.is_some_and(|t| t.contains("jre")))
+        });
+        let builds = stage.instructions.iter().any(|i| {
+            i.keyword == "RUN" && {
+                let s = i.script();
+                [
+                    "go build",
+                    "cargo build",
+                    "mvn ",
+                    "gradle ",
+                    "npm run build",
+                    "yarn build",
+                    "dotnet publish",
+                    "dotnet build",
+                    "make",
+                    "gcc ",
+                ]
+                .iter()
+                .any(|p| s.contains(p))
+            }
+        });
+        if df.stages.len() == 1 && toolchain_image && (builds || base != "node") {
+            out.report(
+                &SINGLE_STAGE,
+                &stage.from,
+                "image",
+                format!(
+                    "The only stage builds on the toolchain image `{}` and ships it.",
+                    stage.image
+                ),
+            );
+            return;
+        }
+        for i in stage.instructions.iter().filter(|i| i.keyword == "RUN") {
+            if let Some(p) = installs_toolchain(&i.script()) {
+                out.report(
+                    &SINGLE_STAGE,
+                    &stage.from,
+                    &format!("pkg:{p}"),
+                    format!(
+                        "The final stage installs the build toolchain package `{p}` (line {}).",
+                        i.line
+                    ),
+                );
+                return;
+            }
+        }
+    }
+}
+
+/// ## What it does
+/// `unpinned-base-image`: `FROM` without a tag or with `latest`.
+/// `base-image-without-digest`: a tag but no `@sha256:` digest.
+/// ## Why is this bad
+/// `latest` changes under you: builds stop being reproducible and a
+/// compromised or broken upstream image flows straight in. Tags can be
+/// repointed too; only a digest names exact bytes.
+/// ## Fix
+/// `FROM image:1.2.3@sha256:<digest>`, updated by Renovate or Dependabot.
+pub struct UnpinnedBaseImage;
+pub struct BaseImageWithoutDigest;
+
+static UNPINNED: RuleMeta = RuleMeta {
+    id: "unpinned-base-image",
+    name: "Base image without a tag, or `latest`",
+    severity: Severity::Medium,
+    confidence: Confidence::High,
+    fix: "Pin the base image to a version tag and digest: `FROM image:1.2.3@sha256:<digest>`.",
+};
+
+static NO_DIGEST: RuleMeta = RuleMeta {
+    id: "base-image-without-digest",
+    name: "Base image not pinned by digest",
+    severity: Severity::Low,
+    confidence: Confidence::High,
+    fix: "Add the digest to the tag (`FROM image:1.2.3@sha256:<digest>`) and let Renovate or Dependabot update it.",
+};
+
+impl Rule for UnpinnedBaseImage {
+    fn meta(&self) -> &'static RuleMeta {
+        &UNPINNED
+    }
+
+    fn check(&self, df: &Dockerfile, out: &mut Sink) {
+        for (i, stage) in df.stages.iter().enumerate() {
+            if is_scratch_or_stage(df, i, stage) || stage.image.is_empty() {
+                continue;
+            }
+            let (_, tag, digest) = image_parts(&stage.image);
+            if digest.is_some() {
+                continue;
+            }
+            match tag {
+                None => out.report(
+                    &UNPINNED,
+                    &stage.from,
+                    &stage.image,
+                    format!(
+                        "`FROM {}` has no tag: whatever `latest` is at build time.",
+                        stage.image
+                    ),
+                ),
+                Some("latest") => out.report(
+                    &UNPINNED,
+                    &stage.from,
+                    &stage.image,
+                    format!("`FROM {}` follows `latest`.", stage.image),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+impl Rule for BaseImageWithoutDigest {
+    fn meta(&self) -> &'static RuleMeta {
+        &NO_DIGEST
+    }
+
+    fn check(&self, df: &Dockerfile, out: &mut Sink) {
+        for (i, stage) in df.stages.iter().enumerate() {
+            if is_scratch_or_stage(df, i, stage) {
+                continue;
+            }
+            let (_, tag, digest) = image_parts(&stage.image);
+            if digest.is_none() && tag.is_some_and(|t| t != "latest") {
+                out.report(
+                    &NO_DIGEST,
+                    &stage.from,
+                    &stage.image,
+                    format!("`FROM {}` is pinned by tag only.", stage.image),
+                );
+            }
+        }
+    }
+}
+
+/// ## What it does
+/// Flags a final stage built on a full distribution image where a slim,
+/// distroless or scratch base would do.
+/// ## Why is this bad
+/// Every extra package is attack surface and scanner noise: a full
+/// `python:3.12` image carries compilers, shells and hundreds of libraries
+/// the application never loads.
+/// ## Fix
+/// Use the `-slim`/`-alpine` variant, or copy the artifact into
+/// `gcr.io/distroless/*` or `scratch`.
+pub struct FatBaseImage;
+
+static FAT: RuleMeta = RuleMeta {
+    id: "fat-base-image",
+    name: "Full-distribution base image for the final stage",
+    severity: Severity::Low,
+    confidence: Confidence::Medium,
+    fix: "Use a minimal base for the final stage (see the suggestion), copying only what the application needs.",
+};
+
+fn slimmer(base: &str, tag: Option<&str>) -> Option<String> {
+    let tag = tag.unwrap_or("");
+    let slim = tag.contains("slim")
+        || tag.contains("alpine")
+        || tag.contains("distroless")
+        || tag.contains("minimal")
+        || tag.contains("jre");
+    let suggestion = match base {
+        "ubuntu" | "debian" | "centos" | "fedora" | "amazonlinux" | "rockylinux" | "almalinux" => {
+            "debian:stable-slim, or gcr.io/distroless/base-debian12 for a compiled binary"
+        }
+        "python" if !slim => "python:<version>-slim, or gcr.io/distroless/python3-debian12",
+        "node" if !slim => "node:<version>-slim, or gcr.io/distroless/nodejs20-debian12",
+        "ruby" if !slim => "ruby:<version>-slim",
+        "openjdk" | "eclipse-temurin" | "amazoncorretto" if !slim => {
+            "eclipse-temurin:<version>-jre, or gcr.io/distroless/java21-debian12"
+        }
+        "golang" => {
+            "gcr.io/distroless/static-debian12 or scratch, with the binary copied from a builder stage"
+        }
+        _ => return None,
+    };
+    if base == "debian" && slim {
+        return None;
+    }
+    Some(suggestion.to_string())
+}
+
+impl Rule for FatBaseImage {
+    fn meta(&self) -> &'static RuleMeta {
+        &FAT
+    }
+
+    fn check(&self, df: &Dockerfile, out: &mut Sink) {
+        let Some(stage) = df.final_stage() else {
+            return;
+        };
+        let (name, tag, _) = image_parts(&stage.image);
+        let base = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
+        if let Some(s) = slimmer(&base, tag) {
+            out.report(
+                &FAT,
+                &stage.from,
+                &stage.image,
+                format!(
+                    "The final stage is based on the full image `{}`; consider {s}.",
+                    stage.image
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! Rules about `RUN` scripts: piping downloads into a shell, disabling TLS,
+//! package-manager hygiene, sudo.
+
+use pipeguard_core::{Confidence, RuleMeta, Severity};
+use regex::Regex;
+
+use super::{Rule, Sink};
+use crate::dockerfile::{Dockerfile, Instruction};
+
+fn runs(df: &Dockerfile) -> impl Iterator<Item = &Instruction> {
+    df.stages
+        .iter()
+        .flat_map(|s| s.instructions.iter())
+        .filter(|i| i.keyword == "RUN")
+}
+
+/// Simple commands of a script, split on `;`, `&&`, `||`, `|` and newlines.
+fn commands(script: &str) -> Vec<&str> {
+    script
+        .split(['\n', ';', '&', '|'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+fn re(pattern: &'static str, cell: &'static std::sync::OnceLock<Regex>) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).expect("valid regex"))
+}
+
+/// ## What it does
+/// Flags `curl … | sh`, `wget -O- … | bash`, `bash <(curl …)`.
+/// ## Why is this bad
+/// The build runs whatever the server sends today, unverified; a
+/// compromised or spoofed host owns the image.
+/// ## Fix
+/// Download to a file, verify its checksum or signature, then run it.
+pub struct CurlPipeShell;
+
+static PIPE: RuleMeta = RuleMeta {
+    id: "curl-pipe-shell",
+    name: "Download piped into a shell",
+    severity: Severity::High,
+    confidence: Confidence::High,
+    fix: "Download to a file, verify a pinned checksum (`sha256sum -c`) or signature, then execute it.",
+};
+
+impl Rule for CurlPipeShell {
+    fn meta(&self) -> &'static RuleMeta {
+        &PIPE
+    }
+
+    fn check(&self, df: &Dockerfile, out: &mut Sink) {
+        static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+        let r = re(
+            r"(?:\b(?:curl|wget)\b[^|;&\n]*\|\s*(?:sudo\s+)?(?:ba|z|da)?sh\b|(?:ba|z)?sh\s+(?:-s\s+)?<\(\s*(?:curl|wget)\b)",
+            &RE,
+        );
+        for ins in runs(df) {
+            if let Some(m) = r.find(&ins.script()) {
+                out.report(
+                    &PIPE,
+                    ins,
+                    m.as_str(),
+                    format!("`{}` runs an unverified download.", m.as_str().trim()),
+                );
+            }
+        }
+    }
+}
+
+/// ## What it does
+/// Flags TLS verification turned off: `curl -k`/`--insecure`, `wget
+/// --no-check-certificate`, `pip --trusted-host`, npm `strict-ssl false`,
+/// git `http.sslVerify false`.
+/// ## Why is this bad
+/// Anyone on the network path can substitute what the build downloads.
+/// ## Fix
+/// Keep verification on; add the internal CA to the trust store instead.
+pub struct CurlInsecure;
+
+static INSECURE: RuleMeta = RuleMeta {
+    id: "curl-insecure",
+    name: "TLS verification disabled during the build",
+    severity: Severity::High,
+    confidence: Confidence::High,
+    fix: "Keep certificate verification on; install your internal CA certificate into the image's trust store instead.",
+};
+
+impl Rule for CurlInsecure {
+    fn meta(&self) -> &'static RuleMeta {
+        &INSECURE
+    }
+
+    fn check(&self, df: &Dockerfile, out: &mut Sink) {
+        for ins in runs(df) {
+            let script = ins.script();
+            let hit = commands(&script).into_iter().find_map(|c| {
+                let w: Vec<&str> = c.split_whitespace().collect();
+                let first = w.first().copied().unwrap_or("");
+                let bad = match first {
+                    "curl" => w.iter().any(|a| {
+                        *a == "-k"
+                            || *a == "--insecure"
+                            || (a.starts_with('-') && !a.starts_with("--") && a.contains('k'))
+                    }),
+                    "wget" => w.contains(&"--no-check-certificate"),
+                    "pip" | "pip3" => w.contains(&"--trusted-host"),
+                    "npm" | "yarn" => {
+                        c.contains("strict-ssl false") || c.contains("strict-ssl=false")
+                    }
+                    "git" => c.contains("sslVerify false") || c.contains("sslverify false"),
+                    _ => false,
+                };
+                bad.then(|| c.to_string())
+            });
+            if let Some(c) = hit {
+                out.report(
+                    &INSECURE,
+                    ins,
+                    &c,
+                    format!("`{c}` turns off TLS verification."),
+                );
+            }
+        }
+    }
+}
+
+/// Index of `sub` when it follows `tool` with only options in between
+/// (`apt-get -y -q install`, `python3 -m pip install`).
+fn subcommand(w: &[&str], tool: &str, sub: &str) -> Option<usize> {
+    let t = w.iter().position(|x| *x == tool)?;
+    let rest = &w[t + 1..];
+    let k = rest.iter().position(|x| !x.starts_with('-'))?;
+    (rest[k] == sub).then_some(t + 1 + k)
+}
+
+fn apt_installs(script: &str) -> Vec<&str> {
+    commands(script)
+        .into_iter()
+        .filter(|c| {
+            let w: Vec<&str> = c.split_whitespace().collect();
+            subcommand(&w, "apt-get", "install")
+                .or(subcommand(&w, "apt", "install"))
+                .is_some()
+        })
+        .collect()
+}
+
+/// ## What it does
+/// Flags `apt-get install` without `--no-install-recommends` (hadolint DL3015).
+/// ## Why is this bad
+/// Recommended packages roughly double what gets installed: more size,
+/// more CVEs, nothing the application asked for.
+/// ## Fix
+/// `apt-get install -y --no-install-recommends …`.
+pub struct AptMissingNoInstallRecommends;
+
+static RECOMMENDS: RuleMeta = RuleMeta {
+    id: "apt-missing-no-install-recommends",
+    name: "apt-get install pulls recommended packages",
+    severity: Severity::Low,
+    confidence: Confidence::High,
+    fix: "Use `apt-get install -y --no-install-recommends`.",
+};
+
+impl Rule for AptMissingNoInstallRecommends {
+    fn meta(&self) -> &'static RuleMeta {
+        &RECOMMENDS
+    }
+
+    fn check(&self, df: &Dockerfile, out: &mut Sink) {
+        for ins in runs(df) {
+            let script = ins.script();
+            if apt_installs(&script).iter().any(|c| {
+                !c.contains("--no-install-recommends") && !c.contains("APT::Install-Recommends")
+            }) {
+                out.report(
+                    &RECOMMENDS,
+                    ins,
+                    &script,
+                    "`apt-get install` without `--no-install-recommends`.".into(),
+                );
+            }
+        }
+    }
+}
+
+/// ## What it does
+/// Flags `apt-get install` in a `RUN` that does not remove
+/// `/var/lib/apt/lists` (hadolint DL3009), unless the apt directories are
+/// BuildKit cache mounts.
+/// ## Why is this bad
+/// The package lists stay in the layer: tens of megabytes, and stale
+/// metadata in the shipped image.
+/// ## Fix
+/// End the same RUN with `&& rm -rf /var/lib/apt/lists/*`.
+pub struct AptCacheNotCleaned;
+
+static CACHE: RuleMeta = RuleMeta {
+    id: "apt-cache-not-cleaned",
+    name: "apt lists left in the layer",
+    severity: Severity::Low,
+    confidence: Confidence::High,
+    fix: "Finish the same RUN with `&& rm -rf /var/lib/apt/lists/*`, or use `--mount=type=cache` for the apt directories.",
+};
+
+impl Rule for AptCacheNotCleaned {
+    fn meta(&self) -> &'static RuleMeta {
+        &CACHE
+    }
+
+    fn check(&self, df: &Dockerfile, out: &mut Sink) {
+        for ins in runs(df) {
+            let script = ins.script();
+            if apt_installs(&script).is_empty() {
+                continue;
+            }
+            let cleaned = script.contains("/var/lib/apt/lists");
+            let cached = ins.flags.iter().any(|(k, v)| {
+                k == "mount"
+                    && v.as_deref()
+                        .is_some_and(|v| v.contains("type=cache") && v.contains("/var/"))
+            });
+            if !cleaned && !cached {
+                out.report(
+                    &CACHE,
+                    ins,
+                    &script,
+                    "`apt-get install` without removing /var/lib/apt/lists in the same layer."
+                        .into(),
+                );
+            }
+        }
+    }
+}
+
+/// ## What it does
+/// Flags package installs without versions: `apt-get install pkg` (DL3008),
+/// `apk add pkg` (DL3018), `pip install pkg` (DL3013), `npm install -g pkg`
+/// (DL3016), `gem install pkg` (DL3028). One finding per RUN.
+/// ## Why is this bad
+/// The image changes with every rebuild, and what was reviewed is not what
+/// ships.
+/// ## Fix
+/// Pin versions (`pkg=1.2.3`, `pkg==1.2.3`, `pkg@1.2.3`) or install from a
+/// lockfile (`pip install -r requirements.txt`, `npm ci`).
+pub struct UnpinnedPackageInstall;
+
+static UNPINNED_PKG: RuleMeta = RuleMeta {
+    id: "unpinned-package-install",
+    name: "Package installed without a pinned version",
+    severity: Severity::Low,
+    confidence: Confidence::Medium,
+    fix: "Pin each package version, or install from a lockfile (`pip install -r requirements.txt`, `npm ci`).",
+};
+
+fn unpinned_in(cmd: &str) -> Option<String> {
+    let w: Vec<&str> = cmd.split_whitespace().collect();
+    // Index of the tool word, when `sub` follows it (options in between).
+    let pos = |a: &str, b: &str| subcommand(&w, a, b).map(|k| k - 1);
+    let args_after = |i: usize| {
+        let k = w[i + 1..]
+            .iter()
+            .position(|x| !x.starts_with('-'))
+            .map_or(w.len(), |k| i + 1 + k);
+        w[(k + 1).min(w.len())..]
+            .iter()
+            .filter(|a| !a.starts_with('-'))
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    if let Some(i) = pos("apt-get", "install").or(pos("apt", "install")) {
+        return args_after(i)
+            .into_iter()
+            .find(|p| !p.contains('=') && !p.ends_with(".deb"))
+            .map(str::to_string);
+    }
+    if let Some(i) = pos("apk", "add") {
+        return args_after(i)
+            .into_iter()
+            .find(|p| !p.contains('=') && !p.starts_with('.'))
+            .map(str::to_string);
+    }
+    if let Some(i) = pos("pip", "install")
+        .or(pos("pip3", "install"))
+        .or(pos("-m", "pip").map(|i| i + 1))
+    {
+        if w.iter()
+            .any(|a| *a == "-r" || a.starts_with("--requirement") || *a == "-e" || *a == "-c")
+        {
+            return None;
+        }
+        return args_after(i)
+            .into_iter()
+            .filter(|p| *p != "install")
+            .find(|p| {
+                !p.contains("==")
+                    && !p.starts_with('.')
+                    && !p.starts_with('/')
+                    && !p.ends_with(".whl")
+                    && !p.contains("://")
+            })
+            .map(str::to_string);
+    }
+    if let Some(i) = pos("npm", "install").or(pos("npm", "i")) {
+        if !w.iter().any(|a| *a == "-g" || *a == "--global") {
+            return None;
+        }
+        return args_after(i)
+            .into_iter()
+            .find(|p| !p[1..].contains('@'))
+            .map(str::to_string);
+    }
+    if let Some(i) = pos("gem", "install") {
+        if w.iter().any(|a| *a == "-v" || a.starts_with("--version")) {
+            return None;
+        }
+        return args_after(i)
+            .into_iter()
+            .find(|p| !p.contains(':'))
+            .map(str::to_string);
+    }
+    None
+}
+
+impl Rule for UnpinnedPackageInstall {
+    fn meta(&self) -> &'static RuleMeta {
+        &UNPINNED_PKG
+    }
+
+    fn check(&self, df: &Dockerfile, out: &mut Sink) {
+        for ins in runs(df) {
+            let script = ins.script();
+            if let Some(p) = commands(&script).into_iter().find_map(unpinned_in) {
+                out.report(
+                    &UNPINNED_PKG,
+                    ins,
+                    &format!("{}:{p}", ins.line),
+                    format!("`{p}` is installed without a pinned version."),
+                );
+            }
+        }
+    }
+}
+
+/// ## What it does
+/// Flags `sudo` in a RUN (hadolint DL3004).
+/// ## Why is this bad
+/// RUN already runs as the current USER; sudo in an image means a
+/// privilege-escalation path left in it.
+/// ## Fix
+/// Switch `USER` around the privileged step instead.
+pub struct SudoInRun;
+
+static SUDO: RuleMeta = RuleMeta {
+    id: "sudo-in-run",
+    name: "sudo used in a RUN",
+    severity: Severity::Medium,
+    confidence: Confidence::High,
+    fix: "Drop sudo: put the privileged step before `USER`, or switch `USER root` around it and back.",
+};
+
+impl Rule for SudoInRun {
+    fn meta(&self) -> &'static RuleMeta {
+        &SUDO
+    }
+
+    fn check(&self, df: &Dockerfile, out: &mut Sink) {
+        for ins in runs(df) {
+            let script = ins.script();
+            if commands(&script)
+                .iter()
+                .any(|c| c.split_whitespace().next() == Some("sudo"))
+            {
+                out.report(&SUDO, ins, "sudo", "The RUN uses `sudo`.".into());
+            }
+        }
+    }
+}
