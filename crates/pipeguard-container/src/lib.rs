@@ -4,6 +4,7 @@
 //! downloads, package-manager hygiene).
 
 pub mod dockerfile;
+pub mod image;
 pub mod rules;
 
 use std::path::Path;

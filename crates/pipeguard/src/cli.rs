@@ -34,6 +34,8 @@ enum Command {
     Ci(CiArgs),
     /// Check Dockerfiles: root user, single-stage builds, unpinned or fat bases, secrets in layers, unverified downloads.
     Dockerfile(DockerfileArgs),
+    /// Write a software bill of materials (CycloneDX 1.6 or SPDX 2.3 JSON) from the tree's lockfiles.
+    Sbom(SbomArgs),
     /// Manage the local advisory database.
     #[command(subcommand)]
     Db(DbCommand),
@@ -75,6 +77,22 @@ struct DockerfileArgs {
     path: PathBuf,
     #[command(flatten)]
     common: CommonArgs,
+}
+
+#[derive(Args)]
+struct SbomArgs {
+    /// Directory whose lockfiles describe the software.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// SBOM format.
+    #[arg(long, short = 'f', default_value = "cyclonedx", value_parser = ["cyclonedx", "spdx"])]
+    format: String,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Name of the described software (default: the directory's name).
+    #[arg(long)]
+    name: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -215,6 +233,7 @@ pub fn run() -> i32 {
         Command::Deps(a) => deps(a),
         Command::Ci(a) => ci(a),
         Command::Dockerfile(a) => dockerfile(a),
+        Command::Sbom(a) => sbom(a),
         Command::Db(DbCommand::Update(a)) => db_update(a),
         Command::Db(DbCommand::Status(a)) => db_status(a),
         Command::Rules(a) => rules(a),
@@ -467,6 +486,43 @@ fn dockerfile(a: DockerfileArgs) -> anyhow::Result<i32> {
     report.summary.bytes_scanned = outcome.bytes;
     report.problems = outcome.problems;
     finish_report(report, outcome.findings, &policy, &a.common, started)
+}
+
+fn sbom(a: SbomArgs) -> anyhow::Result<i32> {
+    if !a.path.is_dir() {
+        return Err(usage(format!("{}: not a directory", a.path.display())));
+    }
+    let mut problems = Vec::new();
+    let mut bytes = 0;
+    let found = pipeguard_deps::scan::discover(&a.path, &mut problems, &mut bytes);
+    for p in &problems {
+        let at = p.line.map(|l| format!(":{l}")).unwrap_or_default();
+        eprintln!("pipeguard: warning: {}{at}: {}", p.path, p.message);
+    }
+    let name = a.name.clone().unwrap_or_else(|| {
+        std::fs::canonicalize(&a.path)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "project".into())
+    });
+    let subject = pipeguard_sbom::Subject {
+        name,
+        version: None,
+    };
+    let doc = if a.format == "spdx" {
+        pipeguard_sbom::spdx(&subject, &found)
+    } else {
+        pipeguard_sbom::cyclonedx(&subject, &found)
+    };
+    let mut text = serde_json::to_string_pretty(&doc)?;
+    text.push('\n');
+    match &a.output {
+        Some(p) => {
+            std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?
+        }
+        None => output::write_stdout(text.as_bytes())?,
+    }
+    Ok(exit::CLEAN)
 }
 
 fn db_dir(flag: Option<PathBuf>) -> PathBuf {

@@ -411,3 +411,39 @@ fn allow_list_flags_everything_else() {
     assert_eq!(un.len(), 1, "{v:#}");
     assert!(un[0].starts_with("leftpad 0.1.0"), "{un:?}");
 }
+
+#[test]
+fn sbom_from_lockfiles() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path().join("shop");
+    write(&d, "Cargo.lock", CARGO_LOCK);
+    let out = pipeguard()
+        .args(["sbom", "-f", "cyclonedx"])
+        .arg(&d)
+        .assert()
+        .code(0);
+    let bom = json(&out.get_output().stdout);
+    assert_eq!(bom["specVersion"], "1.6");
+    assert_eq!(bom["metadata"]["component"]["name"], "shop");
+    let purls: Vec<&str> = bom["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .filter_map(|c| c["purl"].as_str())
+        .collect();
+    assert!(purls.contains(&"pkg:cargo/smallvec@0.6.9"), "{purls:?}");
+    let foo = bom["dependencies"]
+        .as_array()
+        .expect("dependencies")
+        .iter()
+        .find(|d| d["ref"] == "pkg:cargo/foo@1.0.0")
+        .expect("foo's dependencies");
+    assert_eq!(foo["dependsOn"][0], "pkg:cargo/smallvec@0.6.9");
+    let out = pipeguard()
+        .args(["sbom", "-f", "spdx"])
+        .arg(&d)
+        .assert()
+        .code(0);
+    let spdx = json(&out.get_output().stdout);
+    assert_eq!(spdx["spdxVersion"], "SPDX-2.3");
+}
