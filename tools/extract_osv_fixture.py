@@ -15,6 +15,7 @@ WANT = {
     "RubyGems": ["rack"],
     "Packagist": ["symfony/http-kernel"],
     "Maven": ["commons-collections:commons-collections"],
+    "Debian": ["openssl"],
 }
 for eco, names in WANT.items():
     src = zipfile.ZipFile(SRC / eco / "all.zip")

@@ -5,6 +5,7 @@
 
 pub mod dockerfile;
 pub mod image;
+pub mod image_rules;
 pub mod rules;
 
 use std::path::Path;

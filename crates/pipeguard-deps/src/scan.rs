@@ -29,6 +29,9 @@ pub struct Outcome {
 pub struct Found {
     pub path: String,
     pub lockfile: Lockfile,
+    /// The distribution release of OS packages (`11` for Debian 11,
+    /// `v3.19` for Alpine): distro advisories are per release.
+    pub release: Option<String>,
 }
 
 /// Directories that hold other projects' files, not this project's lockfiles.
@@ -105,7 +108,11 @@ pub fn discover(root: &Path, problems: &mut Vec<Problem>, bytes: &mut u64) -> Ve
     for (path, result, n) in parsed {
         *bytes += n;
         match result {
-            Ok(lockfile) => found.push(Found { path, lockfile }),
+            Ok(lockfile) => found.push(Found {
+                path,
+                lockfile,
+                release: None,
+            }),
             Err(p) => problems.push(p),
         }
     }
@@ -128,6 +135,8 @@ fn kind_name(k: Kind) -> &'static str {
         Kind::GradleLockfile => "gradle.lockfile",
         Kind::PomXml => "pom.xml",
         Kind::NugetLock => "packages.lock.json",
+        Kind::DpkgStatus => "dpkg status",
+        Kind::ApkInstalled => "apk database",
     }
 }
 
@@ -172,6 +181,14 @@ fn preferred_id(ids: &[String]) -> String {
         .or_else(|| ids.first())
         .cloned()
         .unwrap_or_default()
+}
+
+/// Whether an advisory's release (`Debian:11` → `11`, `Alpine:v3.11` →
+/// `v3.11`) is the image's (`11`, or `3.11.6` for Alpine).
+fn release_matches(image: &str, advisory: &str) -> bool {
+    let a = advisory.trim_start_matches('v');
+    let i = image.trim_start_matches('v');
+    i == a || i.starts_with(&format!("{a}."))
 }
 
 /// Groups advisories that name each other (by id or alias) into one
@@ -314,7 +331,15 @@ fn match_lockfile(f: &Found, index: &Index) -> Vec<(Key, Finding)> {
                 .filter_map(|a| {
                     let mut affected = false;
                     let mut fixes = Vec::new();
-                    for aff in a.affected.iter().filter(|x| x.name == name) {
+                    let release_ok = |r: &Option<String>| match (&f.release, r) {
+                        (Some(want), Some(have)) => release_matches(want, have),
+                        _ => true,
+                    };
+                    for aff in a
+                        .affected
+                        .iter()
+                        .filter(|x| x.name == name && release_ok(&x.release))
+                    {
                         if matcher::is_affected(eco, aff, &pkg.version) {
                             affected = true;
                             if let Some(fx) = matcher::nearest_fix(eco, aff, &pkg.version) {

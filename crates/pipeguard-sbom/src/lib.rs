@@ -240,6 +240,7 @@ mod tests {
                 packages,
                 has_graph,
             },
+            release: None,
         }
     }
 

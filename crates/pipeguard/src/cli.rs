@@ -36,6 +36,8 @@ enum Command {
     Dockerfile(DockerfileArgs),
     /// Write a software bill of materials (CycloneDX 1.6 or SPDX 2.3 JSON) from the tree's lockfiles.
     Sbom(SbomArgs),
+    /// Analyze a built image (OCI layout or docker-archive): root user, shells and tools, setuid, secrets in any layer, vulnerable OS packages.
+    Image(ImageArgs),
     /// Manage the local advisory database.
     #[command(subcommand)]
     Db(DbCommand),
@@ -93,6 +95,20 @@ struct SbomArgs {
     /// Name of the described software (default: the directory's name).
     #[arg(long)]
     name: Option<String>,
+}
+
+#[derive(Args)]
+struct ImageArgs {
+    /// `oci:DIR[:TAG]`, `docker-archive:FILE`, or a path (a directory is an OCI layout, a file a `docker save` tarball).
+    reference: String,
+    /// Platform to pick from a multi-arch index.
+    #[arg(long, default_value = "linux/amd64")]
+    platform: String,
+    /// Advisory database directory for OS packages (default: $PIPEGUARD_DB, else the platform cache).
+    #[arg(long, value_name = "DIR")]
+    db: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 #[derive(Subcommand)]
@@ -234,6 +250,7 @@ pub fn run() -> i32 {
         Command::Ci(a) => ci(a),
         Command::Dockerfile(a) => dockerfile(a),
         Command::Sbom(a) => sbom(a),
+        Command::Image(a) => image(a),
         Command::Db(DbCommand::Update(a)) => db_update(a),
         Command::Db(DbCommand::Status(a)) => db_status(a),
         Command::Rules(a) => rules(a),
@@ -523,6 +540,140 @@ fn sbom(a: SbomArgs) -> anyhow::Result<i32> {
         None => output::write_stdout(text.as_bytes())?,
     }
     Ok(exit::CLEAN)
+}
+
+fn image(a: ImageArgs) -> anyhow::Result<i32> {
+    use pipeguard_container::image as img;
+    let started = Instant::now();
+    let r = a.reference.as_str();
+    let opened = if let Some(rest) = r.strip_prefix("oci:") {
+        let (dir, tag) = img::split_layout_ref(rest);
+        img::open_oci_layout(&dir, tag.as_deref(), &a.platform)
+    } else if let Some(file) = r.strip_prefix("docker-archive:") {
+        img::open_docker_archive(Path::new(file))
+    } else if Path::new(r).is_dir() {
+        img::open_oci_layout(Path::new(r), None, &a.platform)
+    } else if Path::new(r).is_file() {
+        img::open_docker_archive(Path::new(r))
+    } else {
+        return Err(usage(format!(
+            "{r}: not an OCI layout directory or docker-archive file (pulling from a registry is not supported yet; `skopeo copy docker://… oci:DIR:tag` first)"
+        )));
+    };
+    let image = opened.map_err(|e| usage(format!("{r}: {e}")))?;
+    let policy = load_policy(a.common.config.as_deref(), Path::new("."))?;
+    let limits = img::Limits::default();
+    let view = image.filesystem(&limits);
+    let name = r.to_string();
+    let mut problems: Vec<pipeguard_core::Problem> = view
+        .errors
+        .iter()
+        .map(|e| pipeguard_core::Problem {
+            path: name.clone(),
+            line: None,
+            message: e.to_string(),
+        })
+        .collect();
+    let mut findings = pipeguard_container::image_rules::findings(&name, &image, &view);
+
+    // Secrets in every file of every layer, deleted and overwritten ones too.
+    let scanner =
+        Scanner::new(&policy.secrets, Path::new(".")).map_err(|e| usage(format!("{e:#}")))?;
+    let mut files = 0u64;
+    let mut bytes = 0u64;
+    let errors = image.visit_files(&view, &limits, |path, layer, deleted, content| {
+        files += 1;
+        bytes += content.len() as u64;
+        if content[..content.len().min(8192)].contains(&0) {
+            return;
+        }
+        let shown = if deleted {
+            format!("{name}//{path} (layer {layer}, deleted later)")
+        } else {
+            format!("{name}//{path} (layer {layer})")
+        };
+        findings.extend(scanner.scan_bytes(&shown, content).findings);
+    });
+    problems.extend(errors.iter().map(|e| pipeguard_core::Problem {
+        path: name.clone(),
+        line: None,
+        message: e.to_string(),
+    }));
+
+    // OS packages against the distro advisories.
+    let (release, packages, errs) = image.os_packages(&view, &limits);
+    problems.extend(errs.iter().map(|e| pipeguard_core::Problem {
+        path: name.clone(),
+        line: None,
+        message: e.to_string(),
+    }));
+    if !packages.is_empty() {
+        let db = a.db.clone().unwrap_or_else(pipeguard_deps::db::default_dir);
+        match pipeguard_deps::db::Index::open(&db) {
+            Err(e) => problems.push(pipeguard_core::Problem {
+                path: name.clone(),
+                line: None,
+                message: format!("OS packages not checked: {e:#}"),
+            }),
+            Ok(mut index) => {
+                use pipeguard_deps::Ecosystem;
+                use pipeguard_deps::lockfile::{Kind, Lockfile, Package, Source};
+                let mut found = Vec::new();
+                for (eco, kind, db_path) in [
+                    (Ecosystem::Debian, Kind::DpkgStatus, "var/lib/dpkg/status"),
+                    (
+                        Ecosystem::Alpine,
+                        Kind::ApkInstalled,
+                        "lib/apk/db/installed",
+                    ),
+                ] {
+                    let pkgs: Vec<Package> = packages
+                        .iter()
+                        .filter(|p| Ecosystem::from_osv(&p.ecosystem) == Some(eco))
+                        .map(|p| Package {
+                            ecosystem: eco,
+                            // Distro advisories name source packages.
+                            name: p.source_name.clone(),
+                            version: p.source_version.clone(),
+                            line: 0,
+                            source: Source::Registry,
+                            integrity: None,
+                            direct: true,
+                            dev: false,
+                            dependencies: Vec::new(),
+                        })
+                        .collect();
+                    if pkgs.is_empty() {
+                        continue;
+                    }
+                    if index.has(eco) {
+                        index.load_all(&db, &[eco])?;
+                    }
+                    found.push(pipeguard_deps::scan::Found {
+                        path: format!("{name}//{db_path}"),
+                        lockfile: Lockfile {
+                            kind,
+                            packages: pkgs,
+                            has_graph: false,
+                        },
+                        release: release.as_ref().map(|r| r.release()),
+                    });
+                }
+                findings.extend(pipeguard_deps::scan::match_all(
+                    &found,
+                    &index,
+                    &mut problems,
+                ));
+            }
+        }
+    }
+    let fail_on = a.common.fail_on.unwrap_or(policy.fail_on);
+    let mut report = Report::new("image", &name, fail_on);
+    report.summary.files_scanned = files;
+    report.summary.bytes_scanned = bytes;
+    report.summary.packages_scanned = Some(packages.len() as u64);
+    report.problems = problems;
+    finish_report(report, findings, &policy, &a.common, started)
 }
 
 fn db_dir(flag: Option<PathBuf>) -> PathBuf {

@@ -70,6 +70,10 @@ pub enum Kind {
     GradleLockfile,
     PomXml,
     NugetLock,
+    /// A Debian/Ubuntu dpkg database inside an image (read by the image analyzer).
+    DpkgStatus,
+    /// An Alpine apk database inside an image (read by the image analyzer).
+    ApkInstalled,
 }
 
 #[derive(Debug, Clone)]
@@ -126,6 +130,8 @@ impl Kind {
             Kind::GradleLockfile => Ecosystem::Maven,
             Kind::PomXml => Ecosystem::Maven,
             Kind::NugetLock => Ecosystem::NuGet,
+            Kind::DpkgStatus => Ecosystem::Debian,
+            Kind::ApkInstalled => Ecosystem::Alpine,
         }
     }
 
@@ -146,6 +152,11 @@ impl Kind {
             Kind::GradleLockfile => gradle_lockfile::parse(text),
             Kind::PomXml => pom_xml::parse(text),
             Kind::NugetLock => nuget_lock::parse(text),
+            // OS package databases come out of image layers, parsed there.
+            Kind::DpkgStatus | Kind::ApkInstalled => Err(ParseError {
+                line: 0,
+                message: "OS package databases are read by `pipeguard image`".into(),
+            }),
         }
     }
 }
