@@ -581,9 +581,35 @@ fn image(a: ImageArgs) -> anyhow::Result<i32> {
         Scanner::new(&policy.secrets, Path::new(".")).map_err(|e| usage(format!("{e:#}")))?;
     let mut files = 0u64;
     let mut bytes = 0u64;
+    // Files are copied into batches and scanned in parallel: decompressing
+    // the layers is one sequential stream, matching is not.
+    let mut batch: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut batch_bytes = 0usize;
+    let flush = |batch: &mut Vec<(String, Vec<u8>)>,
+                 findings: &mut Vec<pipeguard_core::Finding>| {
+        use rayon::prelude::*;
+        let found: Vec<pipeguard_core::Finding> = batch
+            .par_iter()
+            .flat_map_iter(|(shown, content)| scanner.scan_bytes(shown, content).findings)
+            .collect();
+        findings.extend(found);
+        batch.clear();
+    };
+    // The package databases are read in the same pass: every extra pass
+    // over the layers is another full decompression.
+    let mut stash: Vec<(String, Vec<u8>)> = Vec::new();
     let errors = image.visit_files(&view, &limits, |path, layer, deleted, content| {
         files += 1;
         bytes += content.len() as u64;
+        if !deleted
+            && (path == "etc/os-release"
+                || path == "usr/lib/os-release"
+                || path == "var/lib/dpkg/status"
+                || path.starts_with("var/lib/dpkg/status.d/")
+                || path == "lib/apk/db/installed")
+        {
+            stash.push((path.to_string(), content.to_vec()));
+        }
         if content[..content.len().min(8192)].contains(&0) {
             return;
         }
@@ -592,8 +618,14 @@ fn image(a: ImageArgs) -> anyhow::Result<i32> {
         } else {
             format!("{name}//{path} (layer {layer})")
         };
-        findings.extend(scanner.scan_bytes(&shown, content).findings);
+        batch_bytes += content.len();
+        batch.push((shown, content.to_vec()));
+        if batch_bytes > 8 * 1024 * 1024 {
+            flush(&mut batch, &mut findings);
+            batch_bytes = 0;
+        }
     });
+    flush(&mut batch, &mut findings);
     problems.extend(errors.iter().map(|e| pipeguard_core::Problem {
         path: name.clone(),
         line: None,
@@ -601,12 +633,30 @@ fn image(a: ImageArgs) -> anyhow::Result<i32> {
     }));
 
     // OS packages against the distro advisories.
-    let (release, packages, errs) = image.os_packages(&view, &limits);
-    problems.extend(errs.iter().map(|e| pipeguard_core::Problem {
-        path: name.clone(),
-        line: None,
-        message: e.to_string(),
-    }));
+    let text_of = |p: &str| {
+        stash
+            .iter()
+            .find(|(path, _)| path == p)
+            .map(|(_, c)| String::from_utf8_lossy(c).into_owned())
+    };
+    let release = text_of("etc/os-release")
+        .or_else(|| text_of("usr/lib/os-release"))
+        .map(|t| img::parse_os_release(&t));
+    let rel = release.as_ref().map(|r| r.release()).unwrap_or_default();
+    let dpkg_eco = if release.as_ref().is_some_and(|r| r.id == "ubuntu") {
+        "Ubuntu"
+    } else {
+        "Debian"
+    };
+    let mut packages: Vec<img::OsPackage> = Vec::new();
+    for (path, content) in &stash {
+        let text = String::from_utf8_lossy(content);
+        if path == "var/lib/dpkg/status" || path.starts_with("var/lib/dpkg/status.d/") {
+            packages.extend(img::parse_dpkg_status(&text, dpkg_eco, &rel));
+        } else if path == "lib/apk/db/installed" {
+            packages.extend(img::parse_apk_installed(&text, &rel));
+        }
+    }
     if !packages.is_empty() {
         let db = a.db.clone().unwrap_or_else(pipeguard_deps::db::default_dir);
         match pipeguard_deps::db::Index::open(&db) {
