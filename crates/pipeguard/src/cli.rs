@@ -83,7 +83,7 @@ struct DockerfileArgs {
 
 #[derive(Args)]
 struct SbomArgs {
-    /// Directory whose lockfiles describe the software.
+    /// Directory whose lockfiles describe the software, or an image (`oci:DIR[:TAG]`, `docker-archive:FILE`) whose OS packages do.
     #[arg(default_value = ".")]
     path: PathBuf,
     /// SBOM format.
@@ -506,17 +506,45 @@ fn dockerfile(a: DockerfileArgs) -> anyhow::Result<i32> {
 }
 
 fn sbom(a: SbomArgs) -> anyhow::Result<i32> {
-    if !a.path.is_dir() {
-        return Err(usage(format!("{}: not a directory", a.path.display())));
-    }
+    let arg = a.path.to_string_lossy().into_owned();
+    let is_image = arg.starts_with("oci:")
+        || arg.starts_with("docker-archive:")
+        || a.path.is_file()
+        || a.path.join("oci-layout").is_file();
     let mut problems = Vec::new();
-    let mut bytes = 0;
-    let found = pipeguard_deps::scan::discover(&a.path, &mut problems, &mut bytes);
+    let found = if is_image {
+        // An image: its OS packages, read from the final layers.
+        let image = open_image(&arg, "linux/amd64")?;
+        let limits = pipeguard_container::image::Limits::default();
+        let view = image.filesystem(&limits);
+        let mut stash: Vec<(String, Vec<u8>)> = Vec::new();
+        let errors = image.visit_files(&view, &limits, |path, _, deleted, content| {
+            if !deleted && is_package_db(path) {
+                stash.push((path.to_string(), content.to_vec()));
+            }
+        });
+        for e in errors.iter().chain(view.errors.iter()) {
+            eprintln!("pipeguard: warning: {arg}: {e}");
+        }
+        os_packages(&arg, &stash).1
+    } else {
+        if !a.path.is_dir() {
+            return Err(usage(format!(
+                "{}: not a directory or an image",
+                a.path.display()
+            )));
+        }
+        let mut bytes = 0;
+        pipeguard_deps::scan::discover(&a.path, &mut problems, &mut bytes)
+    };
     for p in &problems {
         let at = p.line.map(|l| format!(":{l}")).unwrap_or_default();
         eprintln!("pipeguard: warning: {}{at}: {}", p.path, p.message);
     }
     let name = a.name.clone().unwrap_or_else(|| {
+        if is_image {
+            return arg.clone();
+        }
         std::fs::canonicalize(&a.path)
             .ok()
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
@@ -546,21 +574,7 @@ fn image(a: ImageArgs) -> anyhow::Result<i32> {
     use pipeguard_container::image as img;
     let started = Instant::now();
     let r = a.reference.as_str();
-    let opened = if let Some(rest) = r.strip_prefix("oci:") {
-        let (dir, tag) = img::split_layout_ref(rest);
-        img::open_oci_layout(&dir, tag.as_deref(), &a.platform)
-    } else if let Some(file) = r.strip_prefix("docker-archive:") {
-        img::open_docker_archive(Path::new(file))
-    } else if Path::new(r).is_dir() {
-        img::open_oci_layout(Path::new(r), None, &a.platform)
-    } else if Path::new(r).is_file() {
-        img::open_docker_archive(Path::new(r))
-    } else {
-        return Err(usage(format!(
-            "{r}: not an OCI layout directory or docker-archive file (pulling from a registry is not supported yet; `skopeo copy docker://… oci:DIR:tag` first)"
-        )));
-    };
-    let image = opened.map_err(|e| usage(format!("{r}: {e}")))?;
+    let image = open_image(r, &a.platform)?;
     let policy = load_policy(a.common.config.as_deref(), Path::new("."))?;
     let limits = img::Limits::default();
     let view = image.filesystem(&limits);
@@ -601,13 +615,7 @@ fn image(a: ImageArgs) -> anyhow::Result<i32> {
     let errors = image.visit_files(&view, &limits, |path, layer, deleted, content| {
         files += 1;
         bytes += content.len() as u64;
-        if !deleted
-            && (path == "etc/os-release"
-                || path == "usr/lib/os-release"
-                || path == "var/lib/dpkg/status"
-                || path.starts_with("var/lib/dpkg/status.d/")
-                || path == "lib/apk/db/installed")
-        {
+        if !deleted && is_package_db(path) {
             stash.push((path.to_string(), content.to_vec()));
         }
         if content[..content.len().min(8192)].contains(&0) {
@@ -633,6 +641,83 @@ fn image(a: ImageArgs) -> anyhow::Result<i32> {
     }));
 
     // OS packages against the distro advisories.
+    let (packages, os_found) = os_packages(&name, &stash);
+    if !packages.is_empty() {
+        let db = a.db.clone().unwrap_or_else(pipeguard_deps::db::default_dir);
+        match pipeguard_deps::db::Index::open(&db) {
+            Err(e) => problems.push(pipeguard_core::Problem {
+                path: name.clone(),
+                line: None,
+                message: format!("OS packages not checked: {e:#}"),
+            }),
+            Ok(mut index) => {
+                let ecos: Vec<pipeguard_deps::Ecosystem> = os_found
+                    .iter()
+                    .map(|f| f.lockfile.kind.ecosystem())
+                    .filter(|e| index.has(*e))
+                    .collect();
+                index.load_all(&db, &ecos)?;
+                let found = os_found;
+                findings.extend(pipeguard_deps::scan::match_all(
+                    &found,
+                    &index,
+                    &mut problems,
+                ));
+            }
+        }
+    }
+    let fail_on = a.common.fail_on.unwrap_or(policy.fail_on);
+    let mut report = Report::new("image", &name, fail_on);
+    report.summary.files_scanned = files;
+    report.summary.bytes_scanned = bytes;
+    report.summary.packages_scanned = Some(packages.len() as u64);
+    report.problems = problems;
+    finish_report(report, findings, &policy, &a.common, started)
+}
+
+/// Opens `oci:DIR[:TAG]`, `docker-archive:FILE`, or a path (a directory is an
+/// OCI layout, a file a docker archive).
+fn open_image(r: &str, platform: &str) -> anyhow::Result<pipeguard_container::image::Image> {
+    use pipeguard_container::image as img;
+    let opened = if let Some(rest) = r.strip_prefix("oci:") {
+        let (dir, tag) = img::split_layout_ref(rest);
+        img::open_oci_layout(&dir, tag.as_deref(), platform)
+    } else if let Some(file) = r.strip_prefix("docker-archive:") {
+        img::open_docker_archive(Path::new(file))
+    } else if Path::new(r).is_dir() {
+        img::open_oci_layout(Path::new(r), None, platform)
+    } else if Path::new(r).is_file() {
+        img::open_docker_archive(Path::new(r))
+    } else {
+        return Err(usage(format!(
+            "{r}: not an OCI layout directory or docker-archive file (pulling from a registry is not supported yet; `skopeo copy docker://… oci:DIR:tag` first)"
+        )));
+    };
+    opened.map_err(|e| usage(format!("{r}: {e}")))
+}
+
+/// Whether a file of an image is one of the package databases or os-release.
+fn is_package_db(path: &str) -> bool {
+    path == "etc/os-release"
+        || path == "usr/lib/os-release"
+        || path == "var/lib/dpkg/status"
+        || path.starts_with("var/lib/dpkg/status.d/")
+        || path == "lib/apk/db/installed"
+}
+
+/// The OS packages of an image, from its package database files (read out
+/// of the final layers), and the same as lockfile-like inputs for matching
+/// and SBOMs: source packages, as distro advisories name them.
+fn os_packages(
+    name: &str,
+    stash: &[(String, Vec<u8>)],
+) -> (
+    Vec<pipeguard_container::image::OsPackage>,
+    Vec<pipeguard_deps::scan::Found>,
+) {
+    use pipeguard_container::image as img;
+    use pipeguard_deps::Ecosystem;
+    use pipeguard_deps::lockfile::{Kind, Lockfile, Package, Source};
     let text_of = |p: &str| {
         stash
             .iter()
@@ -649,7 +734,7 @@ fn image(a: ImageArgs) -> anyhow::Result<i32> {
         "Debian"
     };
     let mut packages: Vec<img::OsPackage> = Vec::new();
-    for (path, content) in &stash {
+    for (path, content) in stash {
         let text = String::from_utf8_lossy(content);
         if path == "var/lib/dpkg/status" || path.starts_with("var/lib/dpkg/status.d/") {
             packages.extend(img::parse_dpkg_status(&text, dpkg_eco, &rel));
@@ -657,73 +742,43 @@ fn image(a: ImageArgs) -> anyhow::Result<i32> {
             packages.extend(img::parse_apk_installed(&text, &rel));
         }
     }
-    if !packages.is_empty() {
-        let db = a.db.clone().unwrap_or_else(pipeguard_deps::db::default_dir);
-        match pipeguard_deps::db::Index::open(&db) {
-            Err(e) => problems.push(pipeguard_core::Problem {
-                path: name.clone(),
-                line: None,
-                message: format!("OS packages not checked: {e:#}"),
-            }),
-            Ok(mut index) => {
-                use pipeguard_deps::Ecosystem;
-                use pipeguard_deps::lockfile::{Kind, Lockfile, Package, Source};
-                let mut found = Vec::new();
-                for (eco, kind, db_path) in [
-                    (Ecosystem::Debian, Kind::DpkgStatus, "var/lib/dpkg/status"),
-                    (
-                        Ecosystem::Alpine,
-                        Kind::ApkInstalled,
-                        "lib/apk/db/installed",
-                    ),
-                ] {
-                    let pkgs: Vec<Package> = packages
-                        .iter()
-                        .filter(|p| Ecosystem::from_osv(&p.ecosystem) == Some(eco))
-                        .map(|p| Package {
-                            ecosystem: eco,
-                            // Distro advisories name source packages.
-                            name: p.source_name.clone(),
-                            version: p.source_version.clone(),
-                            line: 0,
-                            source: Source::Registry,
-                            integrity: None,
-                            direct: true,
-                            dev: false,
-                            dependencies: Vec::new(),
-                        })
-                        .collect();
-                    if pkgs.is_empty() {
-                        continue;
-                    }
-                    if index.has(eco) {
-                        index.load_all(&db, &[eco])?;
-                    }
-                    found.push(pipeguard_deps::scan::Found {
-                        path: format!("{name}//{db_path}"),
-                        lockfile: Lockfile {
-                            kind,
-                            packages: pkgs,
-                            has_graph: false,
-                        },
-                        release: release.as_ref().map(|r| r.release()),
-                    });
-                }
-                findings.extend(pipeguard_deps::scan::match_all(
-                    &found,
-                    &index,
-                    &mut problems,
-                ));
-            }
+    let mut found = Vec::new();
+    for (eco, kind, db_path) in [
+        (Ecosystem::Debian, Kind::DpkgStatus, "var/lib/dpkg/status"),
+        (
+            Ecosystem::Alpine,
+            Kind::ApkInstalled,
+            "lib/apk/db/installed",
+        ),
+    ] {
+        let pkgs: Vec<Package> = packages
+            .iter()
+            .filter(|p| Ecosystem::from_osv(&p.ecosystem) == Some(eco))
+            .map(|p| Package {
+                ecosystem: eco,
+                name: p.source_name.clone(),
+                version: p.source_version.clone(),
+                line: 0,
+                source: Source::Registry,
+                integrity: None,
+                direct: true,
+                dev: false,
+                dependencies: Vec::new(),
+            })
+            .collect();
+        if !pkgs.is_empty() {
+            found.push(pipeguard_deps::scan::Found {
+                path: format!("{name}//{db_path}"),
+                lockfile: Lockfile {
+                    kind,
+                    packages: pkgs,
+                    has_graph: false,
+                },
+                release: Some(rel.clone()),
+            });
         }
     }
-    let fail_on = a.common.fail_on.unwrap_or(policy.fail_on);
-    let mut report = Report::new("image", &name, fail_on);
-    report.summary.files_scanned = files;
-    report.summary.bytes_scanned = bytes;
-    report.summary.packages_scanned = Some(packages.len() as u64);
-    report.problems = problems;
-    finish_report(report, findings, &policy, &a.common, started)
+    (packages, found)
 }
 
 fn db_dir(flag: Option<PathBuf>) -> PathBuf {
