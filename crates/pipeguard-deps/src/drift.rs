@@ -149,7 +149,9 @@ fn manifests(root: &Path, found: &Found) -> Vec<(String, Kind)> {
 pub fn check(root: &Path, found: &[Found]) -> Vec<Finding> {
     let mut out = Vec::new();
     for f in found {
-        let eco = f.lockfile.kind.ecosystem();
+        let Some(eco) = f.lockfile.kind.ecosystem() else {
+            continue;
+        };
         let locked: HashSet<String> = f
             .lockfile
             .packages

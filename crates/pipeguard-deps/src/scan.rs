@@ -137,6 +137,7 @@ fn kind_name(k: Kind) -> &'static str {
         Kind::NugetLock => "packages.lock.json",
         Kind::DpkgStatus => "dpkg status",
         Kind::ApkInstalled => "apk database",
+        Kind::Sbom => "SBOM",
     }
 }
 

@@ -653,7 +653,7 @@ fn image(a: ImageArgs) -> anyhow::Result<i32> {
             Ok(mut index) => {
                 let ecos: Vec<pipeguard_deps::Ecosystem> = os_found
                     .iter()
-                    .map(|f| f.lockfile.kind.ecosystem())
+                    .filter_map(|f| f.lockfile.kind.ecosystem())
                     .filter(|e| index.has(*e))
                     .collect();
                 index.load_all(&db, &ecos)?;

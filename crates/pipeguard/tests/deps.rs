@@ -447,3 +447,30 @@ fn sbom_from_lockfiles() {
     let spdx = json(&out.get_output().stdout);
     assert_eq!(spdx["spdxVersion"], "SPDX-2.3");
 }
+
+#[test]
+fn an_sbom_is_scan_input() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let db = tmp.path().join("db");
+    import(&db);
+    // An SBOM written by pipeguard itself, from a requirements file…
+    let src = tmp.path().join("src");
+    write(&src, "requirements.txt", "requests==2.19.0\n");
+    let out = pipeguard()
+        .args(["sbom", "-f", "spdx"])
+        .arg(&src)
+        .assert()
+        .code(0);
+    let d = tmp.path().join("scan");
+    write(&d, "app.spdx.json", &out.get_output().stdout);
+    // …is matched like a lockfile.
+    let out = pipeguard()
+        .args(["deps", "-f", "json", "--db"])
+        .arg(&db)
+        .arg(&d)
+        .assert()
+        .code(1);
+    let v = json(&out.get_output().stdout);
+    let f = finding(&v, "CVE-2018-18074");
+    assert_eq!(f["locations"][0]["path"], "app.spdx.json");
+}

@@ -16,6 +16,7 @@ pub mod pnpm_lock;
 pub mod poetry_lock;
 pub mod pom_xml;
 pub mod requirements;
+pub mod sbom;
 pub mod uv_lock;
 pub mod yarn_lock;
 
@@ -74,6 +75,8 @@ pub enum Kind {
     DpkgStatus,
     /// An Alpine apk database inside an image (read by the image analyzer).
     ApkInstalled,
+    /// A CycloneDX or SPDX JSON SBOM, as scan input.
+    Sbom,
 }
 
 #[derive(Debug, Clone)]
@@ -109,13 +112,17 @@ impl Kind {
             "gradle.lockfile" => Kind::GradleLockfile,
             "pom.xml" => Kind::PomXml,
             "packages.lock.json" => Kind::NugetLock,
+            n if n.ends_with(".cdx.json") || n.ends_with(".spdx.json") || n == "bom.json" => {
+                Kind::Sbom
+            }
             n if n.starts_with("requirements") && n.ends_with(".txt") => Kind::Requirements,
             _ => return None,
         })
     }
 
-    pub fn ecosystem(self) -> Ecosystem {
-        match self {
+    /// The ecosystem of every package of this kind; `None` for SBOMs, which mix them.
+    pub fn ecosystem(self) -> Option<Ecosystem> {
+        Some(match self {
             Kind::CargoLock => Ecosystem::CratesIo,
             Kind::PackageLock => Ecosystem::Npm,
             Kind::YarnLock => Ecosystem::Npm,
@@ -132,7 +139,8 @@ impl Kind {
             Kind::NugetLock => Ecosystem::NuGet,
             Kind::DpkgStatus => Ecosystem::Debian,
             Kind::ApkInstalled => Ecosystem::Alpine,
-        }
+            Kind::Sbom => return None,
+        })
     }
 
     /// Parses the file's text.
@@ -153,6 +161,7 @@ impl Kind {
             Kind::PomXml => pom_xml::parse(text),
             Kind::NugetLock => nuget_lock::parse(text),
             // OS package databases come out of image layers, parsed there.
+            Kind::Sbom => sbom::parse(text),
             Kind::DpkgStatus | Kind::ApkInstalled => Err(ParseError {
                 line: 0,
                 message: "OS package databases are read by `pipeguard image`".into(),
