@@ -158,10 +158,8 @@ pub fn parse(text: &str) -> Result<Lockfile, ParseError> {
     let has_graph = !edges.is_empty();
     for (from, to) in edges {
         match (refs.get(&from), refs.get(&to)) {
-            (Some(&a), Some(&b)) => {
-                if !packages[a].dependencies.contains(&b) {
-                    packages[a].dependencies.push(b);
-                }
+            (Some(&a), Some(&b)) if !packages[a].dependencies.contains(&b) => {
+                packages[a].dependencies.push(b);
             }
             // An edge from the described product itself: a direct dependency.
             (None, Some(&b)) => packages[b].direct = true,
