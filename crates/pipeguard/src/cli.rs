@@ -104,6 +104,9 @@ struct ImageArgs {
     /// Platform to pick from a multi-arch index.
     #[arg(long, default_value = "linux/amd64")]
     platform: String,
+    /// Talk to the registry over plain HTTP (only for a registry you run locally).
+    #[arg(long)]
+    plain_http: bool,
     /// Advisory database directory for OS packages (default: $PIPEGUARD_DB, else the platform cache).
     #[arg(long, value_name = "DIR")]
     db: Option<PathBuf>,
@@ -574,7 +577,14 @@ fn image(a: ImageArgs) -> anyhow::Result<i32> {
     use pipeguard_container::image as img;
     let started = Instant::now();
     let r = a.reference.as_str();
-    let image = open_image(r, &a.platform)?;
+    let pulled_dir;
+    let image = if is_local_image(r) {
+        open_image(r, &a.platform)?
+    } else {
+        pulled_dir = pull_image(r, &a.platform, a.plain_http)?;
+        img::open_oci_layout(pulled_dir.path(), Some("pulled"), &a.platform)
+            .map_err(|e| usage(format!("{r}: {e}")))?
+    };
     let policy = load_policy(a.common.config.as_deref(), Path::new("."))?;
     let limits = img::Limits::default();
     let view = image.filesystem(&limits);
@@ -694,6 +704,43 @@ fn open_image(r: &str, platform: &str) -> anyhow::Result<pipeguard_container::im
         )));
     };
     opened.map_err(|e| usage(format!("{r}: {e}")))
+}
+
+/// `oci:`, `docker-archive:` or an existing path, as opposed to a registry reference.
+fn is_local_image(r: &str) -> bool {
+    r.starts_with("oci:") || r.starts_with("docker-archive:") || Path::new(r).exists()
+}
+
+/// Pulls a registry image into a temporary OCI layout (feature `registry`).
+#[cfg(feature = "registry")]
+fn pull_image(r: &str, platform: &str, plain_http: bool) -> anyhow::Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let opts = pipeguard_container::image::registry::PullOptions {
+        plain_http,
+        username: std::env::var("PIPEGUARD_REGISTRY_USERNAME").ok(),
+        password: std::env::var("PIPEGUARD_REGISTRY_PASSWORD").ok(),
+    };
+    pipeguard_container::image::registry::pull(r, platform, dir.path(), &opts)
+        .map_err(|e| usage(format!("{r}: {e}")))?;
+    Ok(dir)
+}
+
+/// What a pull returns when registry support is compiled out: never built.
+#[cfg(not(feature = "registry"))]
+struct NoPull;
+
+#[cfg(not(feature = "registry"))]
+impl NoPull {
+    fn path(&self) -> &Path {
+        Path::new("")
+    }
+}
+
+#[cfg(not(feature = "registry"))]
+fn pull_image(r: &str, _platform: &str, _plain_http: bool) -> anyhow::Result<NoPull> {
+    Err(usage(format!(
+        "{r}: not an OCI layout or docker-archive, and this pipeguard was built without registry support (build with `--features registry`, or `skopeo copy docker://… oci:DIR:tag` first)"
+    )))
 }
 
 /// Whether a file of an image is one of the package databases or os-release.

@@ -8,6 +8,8 @@ mod checks;
 mod error;
 mod layer;
 mod packages;
+#[cfg(feature = "registry")]
+pub mod registry;
 mod source;
 mod view;
 

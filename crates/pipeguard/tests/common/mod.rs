@@ -79,3 +79,154 @@ pub fn write(dir: &Path, path: &str, content: impl AsRef<[u8]>) {
     std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
     std::fs::write(p, content).expect("write");
 }
+
+/// Runs umoci, failing the test with its message.
+pub fn umoci(args: &[&str]) {
+    let out = Command::new("umoci")
+        .args(args)
+        .output()
+        .expect("run umoci");
+    assert!(
+        out.status.success(),
+        "umoci {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+pub fn have(tool: &str) -> bool {
+    Command::new(tool).arg("--version").output().is_ok()
+}
+
+/// A dpkg database with a vulnerable openssl (source of libssl1.1), curl,
+/// and a removed package that must not count.
+pub const DPKG_STATUS: &str = "Package: libssl1.1
+Status: install ok installed
+Priority: optional
+Section: libs
+Architecture: amd64
+Source: openssl
+Version: 1.1.1k-1
+Description: Secure Sockets Layer toolkit - shared libraries
+
+Package: curl
+Status: install ok installed
+Architecture: amd64
+Version: 7.74.0-1.3+deb11u7
+Description: command line tool for transferring data with URL syntax
+
+Package: oldpkg
+Status: deinstall ok config-files
+Architecture: amd64
+Version: 1.0-1
+Description: removed, configuration left
+";
+
+/// Builds a real two-layer OCI image with umoci in `t/layout`: Debian 11
+/// files, a shell, curl, a setuid binary, and a secret added in layer 0 and
+/// deleted in layer 1. Returns the layout path and the secret.
+pub fn build_umoci_image(t: &Path) -> (String, String) {
+    let layout = t.join("layout");
+    let layout_s = layout.to_string_lossy().into_owned();
+    umoci(&["init", "--layout", &layout_s]);
+    umoci(&["new", "--image", &format!("{layout_s}:base")]);
+    let b1 = t.join("b1");
+    umoci(&[
+        "unpack",
+        "--image",
+        &format!("{layout_s}:base"),
+        &b1.to_string_lossy(),
+    ]);
+    let root = b1.join("rootfs");
+    let key = age_key(21);
+    write(
+        &root,
+        "etc/os-release",
+        "ID=debian\nVERSION_ID=\"11\"\nVERSION_CODENAME=bullseye\n",
+    );
+    write(&root, "var/lib/dpkg/status", DPKG_STATUS);
+    write(&root, "bin/sh", "#!fake shell\n");
+    write(&root, "usr/bin/curl", "fake curl\n");
+    write(&root, "usr/bin/passwd", "fake passwd\n");
+    write(&root, "app/.env", format!("AGE_IDENTITY={key}\n"));
+    let status = Command::new("chmod")
+        .arg("4755")
+        .arg(root.join("usr/bin/passwd"))
+        .status()
+        .expect("chmod");
+    assert!(status.success());
+    umoci(&[
+        "repack",
+        "--image",
+        &format!("{layout_s}:v1"),
+        &b1.to_string_lossy(),
+    ]);
+    let b2 = t.join("b2");
+    umoci(&[
+        "unpack",
+        "--image",
+        &format!("{layout_s}:v1"),
+        &b2.to_string_lossy(),
+    ]);
+    std::fs::remove_file(b2.join("rootfs/app/.env")).expect("rm");
+    umoci(&[
+        "repack",
+        "--image",
+        &format!("{layout_s}:v2"),
+        &b2.to_string_lossy(),
+    ]);
+    (layout_s, key)
+}
+
+/// The advisory fixtures imported into a fresh database under `t/db`.
+pub fn fixture_db(t: &Path) -> std::path::PathBuf {
+    let db = t.join("db");
+    let fixtures =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeguard-deps/tests/fixtures/osv");
+    pipeguard()
+        .args(["db", "update", "--from"])
+        .arg(&fixtures)
+        .arg("--db")
+        .arg(&db)
+        .assert()
+        .code(0);
+    db
+}
+
+/// Checks the findings `pipeguard image` must report for `build_umoci_image`.
+pub fn assert_image_findings(v: &serde_json::Value, text: &str, key: &str, name: &str) {
+    assert!(!text.contains(key), "the secret leaked into the report");
+    let by_id = |id: &str| {
+        v["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["rule_id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {id} in {v:#}"))
+    };
+    by_id("image-runs-as-root");
+    assert_eq!(
+        by_id("image-shell-present")["locations"][0]["path"],
+        format!("{name}//bin/sh")
+    );
+    by_id("image-network-tool-present");
+    by_id("image-setuid-binary");
+    let secret = by_id("age-secret-key");
+    let path = secret["locations"][0]["path"].as_str().expect("path");
+    assert!(
+        path.ends_with("app/.env (layer 0, deleted later)"),
+        "{path}"
+    );
+    // openssl 1.1.1k-1 (source of libssl1.1) is before DSA-4963-1's fix 1.1.1k-1+deb11u1.
+    let ssl = by_id("CVE-2021-3711");
+    assert_eq!(
+        ssl["remediation"]["replacement"]
+            .as_str()
+            .map(|s| s.starts_with("1.1.1")),
+        Some(true)
+    );
+    assert_eq!(
+        v["summary"]["packages_scanned"], 2,
+        "the deinstalled package is not counted"
+    );
+}
