@@ -651,14 +651,15 @@ fn image(a: ImageArgs) -> anyhow::Result<i32> {
     }));
 
     // OS packages against the distro advisories.
-    let (packages, os_found) = os_packages(&name, &stash);
-    if !packages.is_empty() {
+    let (_, os_found) = os_packages(&name, &stash);
+    let package_count: usize = os_found.iter().map(|f| f.lockfile.packages.len()).sum();
+    if !os_found.is_empty() {
         let db = a.db.clone().unwrap_or_else(pipeguard_deps::db::default_dir);
         match pipeguard_deps::db::Index::open(&db) {
             Err(e) => problems.push(pipeguard_core::Problem {
                 path: name.clone(),
                 line: None,
-                message: format!("OS packages not checked: {e:#}"),
+                message: format!("installed packages not checked: {e:#}"),
             }),
             Ok(mut index) => {
                 let ecos: Vec<pipeguard_deps::Ecosystem> = os_found
@@ -680,7 +681,7 @@ fn image(a: ImageArgs) -> anyhow::Result<i32> {
     let mut report = Report::new("image", &name, fail_on);
     report.summary.files_scanned = files;
     report.summary.bytes_scanned = bytes;
-    report.summary.packages_scanned = Some(packages.len() as u64);
+    report.summary.packages_scanned = Some(package_count as u64);
     report.problems = problems;
     finish_report(report, findings, &policy, &a.common, started)
 }
@@ -750,6 +751,81 @@ fn is_package_db(path: &str) -> bool {
         || path == "var/lib/dpkg/status"
         || path.starts_with("var/lib/dpkg/status.d/")
         || path == "lib/apk/db/installed"
+        || is_language_manifest(path)
+}
+
+/// Installed Python distributions (`…/x.dist-info/METADATA`) and npm
+/// packages (`…/node_modules/[@scope/]name/package.json`).
+fn is_language_manifest(path: &str) -> bool {
+    if path.ends_with(".dist-info/METADATA") {
+        return true;
+    }
+    let Some(rest) = path.strip_suffix("/package.json") else {
+        return false;
+    };
+    let Some((_, after)) = rest.rsplit_once("node_modules/") else {
+        return false;
+    };
+    // `name` or `@scope/name` directly under node_modules, not a file deeper inside.
+    let parts: Vec<&str> = after.split('/').collect();
+    matches!(parts.as_slice(), [n] if !n.is_empty())
+        || matches!(parts.as_slice(), [s, n] if s.starts_with('@') && !n.is_empty())
+}
+
+/// Language packages installed in an image, as lockfile-like inputs.
+fn language_packages(name: &str, stash: &[(String, Vec<u8>)]) -> Vec<pipeguard_deps::scan::Found> {
+    use pipeguard_deps::Ecosystem;
+    use pipeguard_deps::lockfile::{Kind, Lockfile, Package, Source};
+    let pkg = |eco, name: String, version: String| Package {
+        ecosystem: eco,
+        name,
+        version,
+        line: 0,
+        source: Source::Registry,
+        integrity: None,
+        direct: true,
+        dev: false,
+        dependencies: Vec::new(),
+    };
+    let mut python = Vec::new();
+    let mut npm = Vec::new();
+    for (path, content) in stash {
+        let text = String::from_utf8_lossy(content);
+        if path.ends_with(".dist-info/METADATA") {
+            // RFC 822-style headers, up to the first blank line.
+            let field = |k: &str| {
+                text.lines()
+                    .take_while(|l| !l.is_empty())
+                    .find_map(|l| l.strip_prefix(k).map(|v| v.trim().to_string()))
+            };
+            if let (Some(n), Some(v)) = (field("Name:"), field("Version:")) {
+                python.push(pkg(Ecosystem::PyPI, n, v));
+            }
+        } else if is_language_manifest(path)
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+            && let (Some(n), Some(ver)) = (v["name"].as_str(), v["version"].as_str())
+        {
+            npm.push(pkg(Ecosystem::Npm, n.to_string(), ver.to_string()));
+        }
+    }
+    let mut found = Vec::new();
+    for (kind, packages, what) in [
+        (Kind::Requirements, python, "python packages"),
+        (Kind::PackageLock, npm, "node_modules"),
+    ] {
+        if !packages.is_empty() {
+            found.push(pipeguard_deps::scan::Found {
+                path: format!("{name}//({what})"),
+                lockfile: Lockfile {
+                    kind,
+                    packages,
+                    has_graph: false,
+                },
+                release: None,
+            });
+        }
+    }
+    found
 }
 
 /// The OS packages of an image, from its package database files (read out
@@ -825,6 +901,7 @@ fn os_packages(
             });
         }
     }
+    found.extend(language_packages(name, stash));
     (packages, found)
 }
 

@@ -148,6 +148,22 @@ pub fn build_umoci_image(t: &Path) -> (String, String) {
     write(&root, "usr/bin/curl", "fake curl\n");
     write(&root, "usr/bin/passwd", "fake passwd\n");
     write(&root, "app/.env", format!("AGE_IDENTITY={key}\n"));
+    // Language packages installed in the image: a Python distribution and an npm module.
+    write(
+        &root,
+        "usr/lib/python3/dist-packages/requests-2.19.0.dist-info/METADATA",
+        "Metadata-Version: 2.1\nName: requests\nVersion: 2.19.0\nSummary: Python HTTP for Humans.\n\nLong description with Version: 9.9\n",
+    );
+    write(
+        &root,
+        "app/node_modules/lodash/package.json",
+        "{\"name\": \"lodash\", \"version\": \"4.17.4\"}\n",
+    );
+    write(
+        &root,
+        "app/node_modules/lodash/fp/package.json",
+        "{\"name\": \"not-a-package\", \"version\": \"0.0.1\"}\n",
+    );
     let status = Command::new("chmod")
         .arg("4755")
         .arg(root.join("usr/bin/passwd"))
@@ -225,8 +241,17 @@ pub fn assert_image_findings(v: &serde_json::Value, text: &str, key: &str, name:
             .map(|s| s.starts_with("1.1.1")),
         Some(true)
     );
+    // Installed language packages are matched too.
     assert_eq!(
-        v["summary"]["packages_scanned"], 2,
-        "the deinstalled package is not counted"
+        by_id("CVE-2018-18074")["locations"][0]["path"],
+        format!("{name}//(python packages)")
+    );
+    assert_eq!(
+        by_id("CVE-2018-16487")["locations"][0]["path"],
+        format!("{name}//(node_modules)")
+    );
+    assert_eq!(
+        v["summary"]["packages_scanned"], 4,
+        "two dpkg packages (not the deinstalled one), requests and lodash (not the nested package.json)"
     );
 }
