@@ -15,7 +15,7 @@ WANT = {
     "RubyGems": ["rack"],
     "Packagist": ["symfony/http-kernel"],
     "Maven": ["commons-collections:commons-collections"],
-    "Debian": ["openssl"],
+    "Debian": ["openssl", "zlib"],
 }
 for eco, names in WANT.items():
     src = zipfile.ZipFile(SRC / eco / "all.zip")

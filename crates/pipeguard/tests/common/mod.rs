@@ -143,7 +143,31 @@ pub fn build_umoci_image(t: &Path) -> (String, String) {
         "etc/os-release",
         "ID=debian\nVERSION_ID=\"11\"\nVERSION_CODENAME=bullseye\n",
     );
-    write(&root, "var/lib/dpkg/status", DPKG_STATUS);
+    // A real Debian package, unpacked, with its genuine control record.
+    let deb = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/debs/zlib1g_1.2.13.dfsg-1_amd64.deb");
+    let x = Command::new("dpkg-deb")
+        .arg("-x")
+        .arg(&deb)
+        .arg(&root)
+        .status()
+        .expect("dpkg-deb -x");
+    assert!(x.success());
+    let control = Command::new("dpkg-deb")
+        .arg("-f")
+        .arg(&deb)
+        .output()
+        .expect("dpkg-deb -f");
+    let control = String::from_utf8_lossy(&control.stdout).replacen(
+        '\n',
+        "\nStatus: install ok installed\n",
+        1,
+    );
+    write(
+        &root,
+        "var/lib/dpkg/status",
+        format!("{DPKG_STATUS}\n{control}"),
+    );
     write(&root, "bin/sh", "#!fake shell\n");
     write(&root, "usr/bin/curl", "fake curl\n");
     write(&root, "usr/bin/passwd", "fake passwd\n");
@@ -241,6 +265,17 @@ pub fn assert_image_findings(v: &serde_json::Value, text: &str, key: &str, name:
             .map(|s| s.starts_with("1.1.1")),
         Some(true)
     );
+    // The real zlib1g 1:1.2.13 is newer than every Debian 11 zlib fix: not reported.
+    assert!(
+        !v["findings"]
+            .as_array()
+            .expect("f")
+            .iter()
+            .any(|f| f["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("zlib "))),
+        "{v:#}"
+    );
     // Installed language packages are matched too.
     assert_eq!(
         by_id("CVE-2018-18074")["locations"][0]["path"],
@@ -251,7 +286,7 @@ pub fn assert_image_findings(v: &serde_json::Value, text: &str, key: &str, name:
         format!("{name}//(node_modules)")
     );
     assert_eq!(
-        v["summary"]["packages_scanned"], 4,
-        "two dpkg packages (not the deinstalled one), requests and lodash (not the nested package.json)"
+        v["summary"]["packages_scanned"], 5,
+        "three dpkg packages (not the deinstalled one), requests and lodash (not the nested package.json)"
     );
 }
