@@ -587,26 +587,17 @@ fn image(a: ImageArgs) -> anyhow::Result<i32> {
     };
     let policy = load_policy(a.common.config.as_deref(), Path::new("."))?;
     let limits = img::Limits::default();
-    let view = image.filesystem(&limits);
     let name = r.to_string();
-    let mut problems: Vec<pipeguard_core::Problem> = view
-        .errors
-        .iter()
-        .map(|e| pipeguard_core::Problem {
-            path: name.clone(),
-            line: None,
-            message: e.to_string(),
-        })
-        .collect();
-    let mut findings = pipeguard_container::image_rules::findings(&name, &image, &view);
-
     // Secrets in every file of every layer, deleted and overwritten ones too.
     let scanner =
         Scanner::new(&policy.secrets, Path::new(".")).map_err(|e| usage(format!("{e:#}")))?;
     let mut files = 0u64;
     let mut bytes = 0u64;
+    let mut findings: Vec<pipeguard_core::Finding> = Vec::new();
     // Files are copied into batches and scanned in parallel: decompressing
-    // the layers is one sequential stream, matching is not.
+    // the layers is one sequential stream, matching is not. Each layer is
+    // decompressed once: the view is built in the same pass, so whether a
+    // file is deleted later is filled in at the end.
     let mut batch: Vec<(String, Vec<u8>)> = Vec::new();
     let mut batch_bytes = 0usize;
     let flush = |batch: &mut Vec<(String, Vec<u8>)>,
@@ -619,36 +610,61 @@ fn image(a: ImageArgs) -> anyhow::Result<i32> {
         findings.extend(found);
         batch.clear();
     };
-    // The package databases are read in the same pass: every extra pass
-    // over the layers is another full decompression.
-    let mut stash: Vec<(String, Vec<u8>)> = Vec::new();
-    let errors = image.visit_files(&view, &limits, |path, layer, deleted, content| {
+    // Package databases, every version; the final ones are picked afterwards.
+    let mut stash: Vec<(String, usize, Vec<u8>)> = Vec::new();
+    let view = image.filesystem_visiting(&limits, |path, layer, content| {
         files += 1;
         bytes += content.len() as u64;
-        if !deleted && is_package_db(path) {
-            stash.push((path.to_string(), content.to_vec()));
+        if is_package_db(path) {
+            stash.push((path.to_string(), layer, content.to_vec()));
         }
         if content[..content.len().min(8192)].contains(&0) {
             return;
         }
-        let shown = if deleted {
-            format!("{name}//{path} (layer {layer}, deleted later)")
-        } else {
-            format!("{name}//{path} (layer {layer})")
-        };
         batch_bytes += content.len();
-        batch.push((shown, content.to_vec()));
+        batch.push((format!("{name}//{path} (layer {layer})"), content.to_vec()));
         if batch_bytes > 8 * 1024 * 1024 {
             flush(&mut batch, &mut findings);
             batch_bytes = 0;
         }
     });
     flush(&mut batch, &mut findings);
-    problems.extend(errors.iter().map(|e| pipeguard_core::Problem {
-        path: name.clone(),
-        line: None,
-        message: e.to_string(),
-    }));
+    // Mark the secrets found in versions that a later layer removed.
+    let prefix = format!("{name}//");
+    for f in &mut findings {
+        for l in &mut f.locations {
+            let Some(rest) = l.path.strip_prefix(&prefix) else {
+                continue;
+            };
+            let Some((path, layer)) = rest
+                .strip_suffix(')')
+                .and_then(|r| r.rsplit_once(" (layer "))
+                .and_then(|(p, n)| n.parse::<usize>().ok().map(|n| (p.to_string(), n)))
+            else {
+                continue;
+            };
+            if view.is_deleted_later(&path, layer) {
+                l.path = format!("{prefix}{path} (layer {layer}, deleted later)");
+            }
+        }
+    }
+    let stash: Vec<(String, Vec<u8>)> = stash
+        .into_iter()
+        .filter(|(p, layer, _)| !view.is_deleted_later(p, *layer))
+        .map(|(p, _, c)| (p, c))
+        .collect();
+    let mut problems: Vec<pipeguard_core::Problem> = view
+        .errors
+        .iter()
+        .map(|e| pipeguard_core::Problem {
+            path: name.clone(),
+            line: None,
+            message: e.to_string(),
+        })
+        .collect();
+    findings.extend(pipeguard_container::image_rules::findings(
+        &name, &image, &view,
+    ));
 
     // OS packages against the distro advisories.
     let (_, os_found) = os_packages(&name, &stash);

@@ -114,6 +114,17 @@ impl Image {
         view::build(self, limits)
     }
 
+    /// Builds the final view and hands every regular file of every layer
+    /// (up to `limits.max_file_size`) to `f(path, layer, content)` in the
+    /// same pass over the layers. Ask the returned view whether a version
+    /// was deleted later (`FsView::is_deleted_later`).
+    pub fn filesystem_visiting<F>(&self, limits: &Limits, f: F) -> FsView
+    where
+        F: FnMut(&str, usize, &[u8]),
+    {
+        view::build_visiting(self, limits, f)
+    }
+
     /// Hands the content of every regular file of every layer, up to
     /// `limits.max_file_size`, to `f(path, layer, deleted_later, content)`,
     /// deleted and overwritten versions included: a secret removed in a

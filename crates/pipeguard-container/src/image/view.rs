@@ -253,6 +253,42 @@ pub(crate) fn build(image: &Image, limits: &Limits) -> FsView {
     view
 }
 
+/// `build`, handing every regular file's content (up to the size cap) to
+/// `f(path, layer, content)` on the way: one decompression of each layer
+/// instead of two. Whether a version is deleted later is only known at the
+/// end; ask the returned view (`is_deleted_later`).
+pub(crate) fn build_visiting<F>(image: &Image, limits: &Limits, mut f: F) -> FsView
+where
+    F: FnMut(&str, usize, &[u8]),
+{
+    let mut view = FsView::default();
+    for (i, layer) in image.layers.iter().enumerate() {
+        let mut changes = Vec::new();
+        let res = for_each_entry(layer, limits, |raw, r| {
+            if raw.kind == FileKind::File
+                && let Some(path) = raw.path.as_deref()
+                && !path
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .starts_with(WHITEOUT)
+                && let Some(content) = read_capped(r, raw.size, limits.max_file_size)?
+            {
+                f(path, i, &content);
+            }
+            if let Some(c) = classify(raw, i, &mut view) {
+                changes.push(c);
+            }
+            Ok(())
+        });
+        if let Err(e) = res {
+            view.errors.push(e);
+        }
+        apply(&mut view, i, changes);
+    }
+    view
+}
+
 /// Whiteouts act on the layers below only, wherever they sit in the tar,
 /// so they go first; then this layer's entries, the last one of a path
 /// winning as in the tar.
