@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Dockerfile rules: speed and agreement with hadolint on the same files.
-# Corpus: the rule fixtures, the Dockerfiles found on this machine, copied
-# COPIES times. Agreement is computed on the rules both tools have
+# Corpus: the rule fixtures and the Dockerfiles found on this machine, copied
+# COPIES times; or, with REAL_DIR, a directory of real-world Dockerfiles. Agreement is computed on the rules both tools have
 # (hadolint code → pipeguard rule), per (file, line).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,12 +11,19 @@ export PATH=/opt/peers/bin:$PATH
 C=/tmp/pipeguard-bench/dockerfiles
 rm -rf "$C"; mkdir -p "$C"
 n=0
-mapfile -t found < <(find / -xdev \( -name Dockerfile -o -name 'Dockerfile.*' -o -name '*.dockerfile' \) -type f 2>/dev/null | grep -v -e '^/tmp' -e '^/proc' -e '^/work' || true)
-for i in $(seq 1 "$COPIES"); do
-  for f in crates/pipeguard-container/tests/fixtures/*/*.Dockerfile "${found[@]}"; do
+if [ -n "${REAL_DIR:-}" ]; then
+  # A directory of real-world Dockerfiles (REAL_DIR/NNN/Dockerfile), once each.
+  for f in "$REAL_DIR"/*/Dockerfile; do
     n=$((n + 1)); mkdir -p "$C/$n"; cp "$f" "$C/$n/Dockerfile"
   done
-done
+else
+  mapfile -t found < <(find / -xdev \( -name Dockerfile -o -name 'Dockerfile.*' -o -name '*.dockerfile' \) -type f 2>/dev/null | grep -v -e '^/tmp' -e '^/proc' -e '^/work' || true)
+  for i in $(seq 1 "$COPIES"); do
+    for f in crates/pipeguard-container/tests/fixtures/*/*.Dockerfile "${found[@]}"; do
+      n=$((n + 1)); mkdir -p "$C/$n"; cp "$f" "$C/$n/Dockerfile"
+    done
+  done
+fi
 echo "corpus: $n Dockerfiles"
 cargo build --release --locked -p pipeguard >/dev/null 2>&1
 PG=$PWD/target/release/pipeguard

@@ -76,6 +76,25 @@ impl Dockerfile {
         self.stages.last()
     }
 
+    /// The stages whose layers end up in the final image: the final stage and
+    /// the chain of stages it is built `FROM`.
+    pub fn shipped_stages(&self) -> Vec<&Stage> {
+        let mut out = Vec::new();
+        let mut cur = self.stages.last();
+        while let Some(stage) = cur {
+            if out.len() > self.stages.len() {
+                break;
+            }
+            out.push(stage);
+            cur = self.stages.iter().find(|s| {
+                s.alias
+                    .as_deref()
+                    .is_some_and(|a| a.eq_ignore_ascii_case(&stage.image))
+            });
+        }
+        out
+    }
+
     /// Whether `name` refers to an earlier stage (`FROM build`, `COPY --from=build`).
     pub fn is_stage(&self, name: &str) -> bool {
         self.stages.iter().any(|s| {

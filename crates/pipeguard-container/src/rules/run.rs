@@ -18,7 +18,15 @@ fn runs(df: &Dockerfile) -> impl Iterator<Item = &Instruction> {
 fn commands(script: &str) -> Vec<&str> {
     script
         .split(['\n', ';', '&', '|'])
-        .map(str::trim)
+        .map(|c| {
+            // A shell comment ends the command (`npm i -g serve@14  # pinned`).
+            let c = c.trim();
+            match c.find(" #") {
+                Some(i) => c[..i].trim_end(),
+                None if c.starts_with('#') => "",
+                None => c,
+            }
+        })
         .filter(|c| !c.is_empty())
         .collect()
 }
@@ -186,9 +194,10 @@ impl Rule for AptMissingNoInstallRecommends {
 }
 
 /// ## What it does
-/// Flags `apt-get install` in a `RUN` that does not remove
-/// `/var/lib/apt/lists` (hadolint DL3009), unless the apt directories are
-/// BuildKit cache mounts.
+/// Flags `apt-get install` in a `RUN` of a shipped stage that does not
+/// remove `/var/lib/apt/lists` (hadolint DL3009), unless the apt directories
+/// are BuildKit cache mounts. Builder stages do not ship, so they are not
+/// checked.
 /// ## Why is this bad
 /// The package lists stay in the layer: tens of megabytes, and stale
 /// metadata in the shipped image.
@@ -210,7 +219,14 @@ impl Rule for AptCacheNotCleaned {
     }
 
     fn check(&self, df: &Dockerfile, out: &mut Sink) {
-        for ins in runs(df) {
+        // Only the final stage and the stages it is built FROM ship: lists
+        // left in a builder stage that is only copied from cost nothing.
+        let shipped = df.shipped_stages();
+        for ins in shipped
+            .iter()
+            .flat_map(|s| s.instructions.iter())
+            .filter(|i| i.keyword == "RUN")
+        {
             let script = ins.script();
             if apt_installs(&script).is_empty() {
                 continue;
@@ -375,5 +391,44 @@ impl Rule for SudoInRun {
                 out.report(&SUDO, ins, "sudo", "The RUN uses `sudo`.".into());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a trailing shell comment was read as an unpinned package
+    /// (`npm install -g serve@14.2.0  # Explicit version`, a real Dockerfile).
+    #[test]
+    fn shell_comments_end_a_command() {
+        assert_eq!(
+            commands("npm install -g serve@14.2.0  # Explicit version"),
+            vec!["npm install -g serve@14.2.0"]
+        );
+        assert_eq!(
+            commands("npm install -g serve@14.2.0  # Explicit version")
+                .into_iter()
+                .find_map(unpinned_in),
+            None
+        );
+        assert_eq!(commands("# apt-get install -y vim"), Vec::<&str>::new());
+    }
+
+    /// Regression: apt lists left in a builder stage that the final stage is
+    /// built FROM do ship; in a stage only copied from, they do not.
+    #[test]
+    fn apt_lists_count_in_shipped_stages_only() {
+        let only_copied = "FROM debian:12 AS build\nRUN apt-get install -y --no-install-recommends gcc\nFROM debian:12-slim\nCOPY --from=build /x /x\n";
+        let built_from = "FROM debian:12 AS base\nRUN apt-get install -y --no-install-recommends curl\nFROM base\nUSER 1000\n";
+        let count = |text: &str| {
+            crate::audit_text("Dockerfile", text)
+                .expect("parse")
+                .iter()
+                .filter(|f| f.rule_id == "apt-cache-not-cleaned")
+                .count()
+        };
+        assert_eq!(count(only_copied), 0);
+        assert_eq!(count(built_from), 1);
     }
 }
