@@ -43,6 +43,19 @@ enum Command {
     Db(DbCommand),
     /// List the built-in secret rules (and those of the policy's rule files).
     Rules(RulesArgs),
+    /// Work with the policy file.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Validate a policy file: errors name the line and key (exit 2); expired ignores are warnings.
+    Check {
+        /// The policy file.
+        #[arg(default_value = "pipeguard.toml")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -257,6 +270,7 @@ pub fn run() -> i32 {
         Command::Db(DbCommand::Update(a)) => db_update(a),
         Command::Db(DbCommand::Status(a)) => db_status(a),
         Command::Rules(a) => rules(a),
+        Command::Policy(PolicyCommand::Check { file }) => policy_check(&file),
     };
     match result {
         Ok(code) => code,
@@ -1018,6 +1032,36 @@ fn db_status(a: DbStatusArgs) -> anyhow::Result<i32> {
         }
         s
     };
+    output::write_stdout(out.as_bytes())?;
+    Ok(exit::CLEAN)
+}
+
+fn policy_check(file: &Path) -> anyhow::Result<i32> {
+    let policy = Policy::load(file)?;
+    // Rule files, regexes and globs are only checked when a scanner is built.
+    Scanner::new(&policy.secrets, &policy_base(&policy, Path::new(".")))
+        .map_err(|e| usage(format!("{}: {e:#}", file.display())))?;
+    let today = pipeguard_core::policy::today();
+    let expired: Vec<&pipeguard_core::IgnoreEntry> = policy
+        .ignores
+        .iter()
+        .filter(|i| i.expires.is_some_and(|d| d < today))
+        .collect();
+    for e in &expired {
+        eprintln!(
+            "pipeguard: warning: {}:{}: this ignore expired on {}",
+            file.display(),
+            e.line,
+            e.expires.map(|d| d.to_string()).unwrap_or_default()
+        );
+    }
+    let out = format!(
+        "{}: ok (fail-on {}, {} ignore(s), {} expired)\n",
+        file.display(),
+        policy.fail_on,
+        policy.ignores.len(),
+        expired.len()
+    );
     output::write_stdout(out.as_bytes())?;
     Ok(exit::CLEAN)
 }

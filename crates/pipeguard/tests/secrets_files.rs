@@ -421,3 +421,38 @@ fn junit_github_and_markdown_outputs() {
         "{md}"
     );
 }
+
+#[test]
+fn policy_check_validates_with_lines() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    write(
+        d,
+        "pipeguard.toml",
+        "fail-on = \"high\"\n\n[[ignore]]\nrule = \"x-*\"\nreason = \"old\"\nexpires = 2020-01-01\n",
+    );
+    pipeguard()
+        .args(["policy", "check"])
+        .arg(d.join("pipeguard.toml"))
+        .assert()
+        .code(0)
+        .stdout(contains("ok (fail-on high, 1 ignore(s), 1 expired)"))
+        .stderr(contains(
+            "pipeguard.toml:3: this ignore expired on 2020-01-01",
+        ));
+    write(d, "bad.toml", "[secrets]\nallow-values = [\"(unclosed\"]\n");
+    pipeguard()
+        .args(["policy", "check"])
+        .arg(d.join("bad.toml"))
+        .assert()
+        .code(2)
+        .stderr(contains("bad.toml"));
+    write(d, "typo.toml", "\n\nfail_on = \"high\"\n");
+    pipeguard()
+        .args(["policy", "check"])
+        .arg(d.join("typo.toml"))
+        .assert()
+        .code(2)
+        .stderr(contains("line 3"))
+        .stderr(contains("fail_on"));
+}
