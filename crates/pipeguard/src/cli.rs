@@ -364,10 +364,7 @@ fn secrets(a: SecretsArgs) -> anyhow::Result<i32> {
     };
     progress.finish();
 
-    let shown_root = std::fs::canonicalize(&root)
-        .unwrap_or(root.clone())
-        .display()
-        .to_string();
+    let shown_root = shown_root(&root);
     let fail_on = a.common.fail_on.unwrap_or(policy.fail_on);
     let mut report = Report::new(command, &shown_root, fail_on);
     report.summary.files_scanned = outcome.files;
@@ -411,12 +408,7 @@ fn finish_report(
 
 fn deps(a: DepsArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
-    if !a.path.exists() {
-        return Err(usage(format!(
-            "{}: no such file or directory",
-            a.path.display()
-        )));
-    }
+    require_path(&a.path)?;
     let policy = load_policy(a.common.config.as_deref(), &a.path)?;
     let db =
         a.db.clone()
@@ -430,10 +422,7 @@ fn deps(a: DepsArgs) -> anyhow::Result<i32> {
             .unwrap_or_else(pipeguard_deps::db::default_dir);
     let outcome = pipeguard_deps::scan::scan(&a.path, &db, &policy.deps)
         .map_err(|e| usage(format!("{e:#}")))?;
-    let shown_root = std::fs::canonicalize(&a.path)
-        .unwrap_or(a.path.clone())
-        .display()
-        .to_string();
+    let shown_root = shown_root(&a.path);
     let fail_on = a.common.fail_on.unwrap_or(policy.fail_on);
     let mut report = Report::new("deps", &shown_root, fail_on);
     report.summary.files_scanned = outcome.lockfiles;
@@ -445,12 +434,7 @@ fn deps(a: DepsArgs) -> anyhow::Result<i32> {
 
 fn ci(a: CiArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
-    if !a.path.exists() {
-        return Err(usage(format!(
-            "{}: no such file or directory",
-            a.path.display()
-        )));
-    }
+    require_path(&a.path)?;
     if a.suggest_permissions {
         let mut out = String::new();
         for (file, job, block) in pipeguard_ci::suggest_permissions(&a.path) {
@@ -466,21 +450,10 @@ fn ci(a: CiArgs) -> anyhow::Result<i32> {
     }
     let policy = load_policy(a.common.config.as_deref(), &a.path)?;
     let mut outcome = pipeguard_ci::scan(&a.path);
-    // Literal credentials in CI files are the secrets analyzer's job; run it
-    // on exactly these files so `ci` alone catches them too.
-    let scanner = Scanner::new(&policy.secrets, &policy_base(&policy, &a.path))
-        .map_err(|e| usage(format!("{e:#}")))?;
-    for (path, rel) in pipeguard_ci::files(&a.path) {
-        if let Ok(data) = std::fs::read(&path) {
-            outcome
-                .findings
-                .extend(scanner.scan_bytes(&rel, &data).findings);
-        }
-    }
-    let shown_root = std::fs::canonicalize(&a.path)
-        .unwrap_or(a.path.clone())
-        .display()
-        .to_string();
+    outcome
+        .findings
+        .extend(secrets_in(pipeguard_ci::files(&a.path), &policy, &a.path)?);
+    let shown_root = shown_root(&a.path);
     let fail_on = a.common.fail_on.unwrap_or(policy.fail_on);
     let mut report = Report::new("ci", &shown_root, fail_on);
     report.summary.files_scanned = outcome.files;
@@ -491,29 +464,15 @@ fn ci(a: CiArgs) -> anyhow::Result<i32> {
 
 fn dockerfile(a: DockerfileArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
-    if !a.path.exists() {
-        return Err(usage(format!(
-            "{}: no such file or directory",
-            a.path.display()
-        )));
-    }
+    require_path(&a.path)?;
     let policy = load_policy(a.common.config.as_deref(), &a.path)?;
     let mut outcome = pipeguard_container::scan(&a.path);
-    // ENV values, RUN tokens and heredocs are text like any other: literal
-    // credentials in them are the secrets analyzer's findings.
-    let scanner = Scanner::new(&policy.secrets, &policy_base(&policy, &a.path))
-        .map_err(|e| usage(format!("{e:#}")))?;
-    for (path, rel) in pipeguard_container::files(&a.path) {
-        if let Ok(data) = std::fs::read(&path) {
-            outcome
-                .findings
-                .extend(scanner.scan_bytes(&rel, &data).findings);
-        }
-    }
-    let shown_root = std::fs::canonicalize(&a.path)
-        .unwrap_or(a.path.clone())
-        .display()
-        .to_string();
+    outcome.findings.extend(secrets_in(
+        pipeguard_container::files(&a.path),
+        &policy,
+        &a.path,
+    )?);
+    let shown_root = shown_root(&a.path);
     let fail_on = a.common.fail_on.unwrap_or(policy.fail_on);
     let mut report = Report::new("dockerfile", &shown_root, fail_on);
     report.summary.files_scanned = outcome.files;
@@ -533,16 +492,18 @@ fn sbom(a: SbomArgs) -> anyhow::Result<i32> {
         // An image: its OS packages, read from the final layers.
         let image = open_image(&arg, "linux/amd64")?;
         let limits = pipeguard_container::image::Limits::default();
-        let view = image.filesystem(&limits);
-        let mut stash: Vec<(String, Vec<u8>)> = Vec::new();
-        let errors = image.visit_files(&view, &limits, |path, _, deleted, content| {
-            if !deleted && is_package_db(path) {
-                stash.push((path.to_string(), content.to_vec()));
+        // One pass: every version of the package databases, the final ones
+        // picked once the view knows what later layers removed.
+        let mut stash: Vec<(String, usize, Vec<u8>)> = Vec::new();
+        let view = image.filesystem_visiting(&limits, |path, layer, content| {
+            if is_package_db(path) {
+                stash.push((path.to_string(), layer, content.to_vec()));
             }
         });
-        for e in errors.iter().chain(view.errors.iter()) {
+        for e in &view.errors {
             eprintln!("pipeguard: warning: {arg}: {e}");
         }
+        let stash = final_versions(&view, stash);
         os_packages(&arg, &stash).1
     } else {
         if !a.path.is_dir() {
@@ -662,20 +623,14 @@ fn image(a: ImageArgs) -> anyhow::Result<i32> {
             }
         }
     }
-    let stash: Vec<(String, Vec<u8>)> = stash
-        .into_iter()
-        .filter(|(p, layer, _)| !view.is_deleted_later(p, *layer))
-        .map(|(p, _, c)| (p, c))
-        .collect();
-    let mut problems: Vec<pipeguard_core::Problem> = view
-        .errors
-        .iter()
-        .map(|e| pipeguard_core::Problem {
-            path: name.clone(),
-            line: None,
-            message: e.to_string(),
-        })
-        .collect();
+    let stash = final_versions(&view, stash);
+    let problem = |message: String| pipeguard_core::Problem {
+        path: name.clone(),
+        line: None,
+        message,
+    };
+    let mut problems: Vec<pipeguard_core::Problem> =
+        view.errors.iter().map(|e| problem(e.to_string())).collect();
     findings.extend(pipeguard_container::image_rules::findings(
         &name, &image, &view,
     ));
@@ -686,11 +641,7 @@ fn image(a: ImageArgs) -> anyhow::Result<i32> {
     if !os_found.is_empty() {
         let db = a.db.clone().unwrap_or_else(pipeguard_deps::db::default_dir);
         match pipeguard_deps::db::Index::open(&db) {
-            Err(e) => problems.push(pipeguard_core::Problem {
-                path: name.clone(),
-                line: None,
-                message: format!("installed packages not checked: {e:#}"),
-            }),
+            Err(e) => problems.push(problem(format!("installed packages not checked: {e:#}"))),
             Ok(mut index) => {
                 let ecos: Vec<pipeguard_deps::Ecosystem> = os_found
                     .iter()
@@ -772,6 +723,18 @@ fn pull_image(r: &str, _platform: &str, _plain_http: bool) -> anyhow::Result<NoP
     Err(usage(format!(
         "{r}: not an OCI layout or docker-archive, and this pipeguard was built without registry support (build with `--features registry`, or `skopeo copy docker://… oci:DIR:tag` first)"
     )))
+}
+
+/// The versions of stashed files that are in the final image.
+fn final_versions(
+    view: &pipeguard_container::image::FsView,
+    stash: Vec<(String, usize, Vec<u8>)>,
+) -> Vec<(String, Vec<u8>)> {
+    stash
+        .into_iter()
+        .filter(|(p, layer, _)| !view.is_deleted_later(p, *layer))
+        .map(|(p, _, c)| (p, c))
+        .collect()
 }
 
 /// Whether a file of an image is one of the package databases or os-release.
@@ -933,6 +896,44 @@ fn os_packages(
     }
     found.extend(language_packages(name, stash));
     (packages, found)
+}
+
+/// The scanned root as reports show it: absolute when it exists.
+fn shown_root(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+fn require_path(path: &Path) -> anyhow::Result<()> {
+    if path.exists() {
+        Ok(())
+    } else {
+        Err(usage(format!(
+            "{}: no such file or directory",
+            path.display()
+        )))
+    }
+}
+
+/// The secrets engine over a given set of files (CI files, Dockerfiles):
+/// literal credentials in them are the secrets analyzer's findings, so
+/// `ci` and `dockerfile` alone catch them too.
+fn secrets_in(
+    files: Vec<(PathBuf, String)>,
+    policy: &Policy,
+    root: &Path,
+) -> anyhow::Result<Vec<pipeguard_core::Finding>> {
+    let scanner = Scanner::new(&policy.secrets, &policy_base(policy, root))
+        .map_err(|e| usage(format!("{e:#}")))?;
+    let mut findings = Vec::new();
+    for (path, rel) in files {
+        if let Ok(data) = std::fs::read(&path) {
+            findings.extend(scanner.scan_bytes(&rel, &data).findings);
+        }
+    }
+    Ok(findings)
 }
 
 fn db_dir(flag: Option<PathBuf>) -> PathBuf {
