@@ -115,15 +115,7 @@ fn ci_files(root: &Path) -> Vec<(std::path::PathBuf, String, CiFile)> {
         if !e.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
-        let rel = if root.is_file() {
-            root.to_string_lossy().replace('\\', "/")
-        } else {
-            e.path()
-                .strip_prefix(root)
-                .unwrap_or(e.path())
-                .to_string_lossy()
-                .replace('\\', "/")
-        };
+        let rel = pipeguard_core::relative_path(root, e.path());
         if let Some(kind) = classify(&rel) {
             files.push((e.path().to_path_buf(), rel, kind));
         }

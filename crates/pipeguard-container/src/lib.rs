@@ -56,15 +56,7 @@ pub fn files(root: &Path) -> Vec<(std::path::PathBuf, String)> {
         {
             continue;
         }
-        let rel = if root.is_file() {
-            root.to_string_lossy().replace('\\', "/")
-        } else {
-            e.path()
-                .strip_prefix(root)
-                .unwrap_or(e.path())
-                .to_string_lossy()
-                .replace('\\', "/")
-        };
+        let rel = pipeguard_core::relative_path(root, e.path());
         out.push((e.path().to_path_buf(), rel));
     }
     out.sort_by(|a, b| a.1.cmp(&b.1));

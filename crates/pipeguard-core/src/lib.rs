@@ -18,6 +18,17 @@ pub use redact::Redacted;
 pub use report::{Problem, Report, Summary};
 pub use rule::RuleMeta;
 
+/// A path as findings show it: relative to the scanned root, `/`-separated;
+/// when the root is the file itself, the path as given.
+pub fn relative_path(root: &std::path::Path, path: &std::path::Path) -> String {
+    path.strip_prefix(root)
+        .ok()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
 /// Exit codes shared by every command (see README "Exit codes").
 pub mod exit {
     /// Nothing at or above the threshold.

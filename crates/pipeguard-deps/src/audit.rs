@@ -329,11 +329,7 @@ pub fn missing_lockfiles(root: &Path) -> Vec<Finding> {
         if has_lock {
             continue;
         }
-        let shown = path
-            .strip_prefix(root)
-            .unwrap_or(path)
-            .to_string_lossy()
-            .replace('\\', "/");
+        let shown = pipeguard_core::relative_path(root, path);
         out.push(finding(
             "missing-lockfile",
             format!(

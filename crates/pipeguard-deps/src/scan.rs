@@ -73,13 +73,7 @@ pub fn discover(root: &Path, problems: &mut Vec<Problem>, bytes: &mut u64) -> Ve
     let parsed: Vec<(String, Result<Lockfile, Problem>, u64)> = paths
         .par_iter()
         .map(|(path, kind)| {
-            let shown = path
-                .strip_prefix(root)
-                .ok()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(path)
-                .to_string_lossy()
-                .replace('\\', "/");
+            let shown = pipeguard_core::relative_path(root, path);
             let problem = |line: Option<u32>, message: String| Problem {
                 path: shown.clone(),
                 line,

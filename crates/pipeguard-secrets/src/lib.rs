@@ -358,13 +358,12 @@ fn origin_less(locs: &[Location]) -> bool {
 
 /// Relative, `/`-separated display path.
 pub(crate) fn display_path(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    let s = rel.to_string_lossy().replace('\\', "/");
-    if s.is_empty() {
-        path.file_name()
+    // Scanning one file: show its name rather than the path as typed.
+    if path == root {
+        return path
+            .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string())
-    } else {
-        s
+            .unwrap_or_else(|| path.display().to_string());
     }
+    pipeguard_core::relative_path(root, path)
 }
