@@ -475,10 +475,8 @@ fn match_lockfile(f: &Found, index: &Index) -> Vec<(Key, Finding)> {
 /// supply-chain checks.
 pub fn scan(root: &Path, db_dir: &Path, cfg: &DepsConfig) -> anyhow::Result<Outcome> {
     let mut out = Outcome::default();
-    let t0 = std::time::Instant::now();
     let mut index = Index::open(db_dir)?;
     let found = discover(root, &mut out.problems, &mut out.bytes);
-    let t_discover = t0.elapsed();
     let max_age = cfg.max_db_age_days as i64 * 86_400;
     for (eco, m) in &index.meta.ecosystems {
         if let Ok(t) = m.imported_at.parse::<jiff::Timestamp>() {
@@ -504,18 +502,9 @@ pub fn scan(root: &Path, db_dir: &Path, cfg: &DepsConfig) -> anyhow::Result<Outc
     index
         .load_all(db_dir, &needed)
         .context("loading advisories")?;
-    let t_load = t0.elapsed();
     out.lockfiles = found.len() as u64;
     out.packages = found.iter().map(|f| f.lockfile.packages.len() as u64).sum();
     out.findings = match_all(&found, &index, &mut out.problems);
-    let t_match = t0.elapsed();
-    if std::env::var_os("PIPEGUARD_TIMINGS").is_some() {
-        eprintln!(
-            "deps timings: discover+parse {t_discover:?}, load db {:?}, match {:?}",
-            t_load - t_discover,
-            t_match - t_load
-        );
-    }
     out.findings
         .extend(crate::audit::audit_lockfiles(&found, cfg));
     if cfg.require_lockfile {
