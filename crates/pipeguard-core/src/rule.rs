@@ -50,3 +50,30 @@ impl RuleMeta {
         }
     }
 }
+
+/// Whether `text` (one line) carries `pipeguard: ignore[…]` naming `id`
+/// (ids comma-separated; `pipeguard:ignore[` accepted too). The same inline
+/// suppression syntax for every analyzer whose rules are code.
+pub fn ignores(text: &str, id: &str) -> bool {
+    text.split("pipeguard: ignore[")
+        .skip(1)
+        .chain(text.split("pipeguard:ignore[").skip(1))
+        .any(|rest| {
+            rest.split(']')
+                .next()
+                .is_some_and(|ids| ids.split(',').any(|x| x.trim() == id))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ignores;
+
+    #[test]
+    fn inline_ignores() {
+        assert!(ignores("x: 1 # pipeguard: ignore[a, b]", "b"));
+        assert!(ignores("# pipeguard:ignore[a]", "a"));
+        assert!(!ignores("# pipeguard: ignore[ab]", "a"));
+        assert!(!ignores("# ignore[a]", "a"));
+    }
+}

@@ -95,16 +95,9 @@ impl<'t> Sink<'t> {
             .into_iter()
             .flatten()
             .any(|l| {
-                self.lines.get(l).is_some_and(|text| {
-                    text.split("pipeguard: ignore[")
-                        .skip(1)
-                        .chain(text.split("pipeguard:ignore[").skip(1))
-                        .any(|rest| {
-                            rest.split(']')
-                                .next()
-                                .is_some_and(|ids| ids.split(',').any(|x| x.trim() == id))
-                        })
-                })
+                self.lines
+                    .get(l)
+                    .is_some_and(|text| pipeguard_core::rule::ignores(text, id))
             })
     }
 

@@ -50,17 +50,10 @@ impl<'t> Sink<'t> {
     }
 
     fn suppressed(&self, line: u32, id: &str) -> bool {
-        let Some(prev) = (line as usize)
+        (line as usize)
             .checked_sub(2)
             .and_then(|i| self.lines.get(i))
-        else {
-            return false;
-        };
-        prev.split("pipeguard: ignore[").skip(1).any(|rest| {
-            rest.split(']')
-                .next()
-                .is_some_and(|ids| ids.split(',').any(|x| x.trim() == id))
-        })
+            .is_some_and(|prev| pipeguard_core::rule::ignores(prev, id))
     }
 
     pub fn report(
