@@ -164,6 +164,18 @@ pub struct Finding {
     pub secret: Option<Redacted>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remediation: Option<Remediation>,
+    /// For data-flow findings: the steps from the source to the sink, in
+    /// order (SARIF `codeFlows`). Empty for everything else.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub flow: Vec<FlowStep>,
+}
+
+/// One step of a data flow: where the value went and what happened to it
+/// ("request parameter `id` read here", "concatenated into `query`").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowStep {
+    pub location: Location,
+    pub message: String,
 }
 
 impl Finding {

@@ -10,8 +10,9 @@ pub mod policy;
 pub mod redact;
 pub mod report;
 pub mod rule;
+pub mod run;
 
-pub use finding::{Confidence, Finding, GitOrigin, Location, Remediation, Severity};
+pub use finding::{Confidence, Finding, FlowStep, GitOrigin, Location, Remediation, Severity};
 pub use fingerprint::Fingerprint;
 pub use policy::{IgnoreEntry, Policy, PolicyError};
 pub use redact::Redacted;

@@ -45,6 +45,8 @@ pub struct RawPolicy {
     secrets: SecretsConfig,
     #[serde(default)]
     deps: DepsConfig,
+    #[serde(default)]
+    run: crate::run::RunConfig,
 }
 
 #[derive(Debug, Deserialize)]
@@ -180,6 +182,8 @@ pub struct Policy {
     pub ignores: Vec<IgnoreEntry>,
     pub secrets: SecretsConfig,
     pub deps: DepsConfig,
+    /// `[run]`: secrets that `pipeguard run` injects.
+    pub run: crate::run::RunConfig,
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
@@ -290,6 +294,7 @@ impl Policy {
             ignores,
             secrets: raw.secrets,
             deps: raw.deps,
+            run: raw.run,
         })
     }
 
@@ -387,6 +392,7 @@ fn meta_finding(
         fingerprint: Fingerprint::from_parts(&[id.as_bytes(), key.as_bytes()]),
         secret: None,
         remediation: None,
+        flow: Vec::new(),
     }
 }
 
@@ -430,6 +436,7 @@ mod tests {
             fingerprint: Fingerprint::from_parts(&[rule.as_bytes()]),
             secret: None,
             remediation: None,
+            flow: Vec::new(),
         }
     }
 

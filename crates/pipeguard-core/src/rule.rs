@@ -47,6 +47,7 @@ impl RuleMeta {
                 description: self.fix.to_string(),
                 replacement,
             }),
+            flow: Vec::new(),
         }
     }
 }

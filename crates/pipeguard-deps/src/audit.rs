@@ -103,6 +103,7 @@ fn finding(id: &str, detail: String, location: Location, key: &[&[u8]]) -> Findi
             description: fix.to_string(),
             replacement: None,
         }),
+        flow: Vec::new(),
     }
 }
 

@@ -210,6 +210,7 @@ fn drift_finding(eco: Ecosystem, manifest: &str, lock: &str, name: &str, line: u
             description: format!("To fix, {fix}."),
             replacement: None,
         }),
+        flow: Vec::new(),
     }
 }
 

@@ -463,6 +463,7 @@ fn match_lockfile(f: &Found, index: &Index) -> Vec<(Key, Finding)> {
                             description: remediation,
                             replacement: fix.clone(),
                         }),
+                        flow: Vec::new(),
                     },
                 ));
             }

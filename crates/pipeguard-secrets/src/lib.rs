@@ -334,6 +334,7 @@ impl<'e> Grouper<'e> {
                     description: remediation,
                     replacement: None,
                 }),
+                flow: Vec::new(),
             });
         }
         Outcome {
