@@ -7,6 +7,7 @@
 pub mod finding;
 pub mod fingerprint;
 pub mod policy;
+pub mod profile;
 pub mod redact;
 pub mod report;
 pub mod rule;

@@ -34,33 +34,64 @@ pub enum PolicyError {
 
 /// The parsed policy. Sections belong to analyzers; shapes live here so that
 /// one parse validates the whole file.
-#[derive(Debug, Default, Deserialize)]
+///
+/// This struct is also the source of the committed JSON schema of
+/// `pipeguard.toml` (`docs/pipeguard.schema.json`), so its doc comments are
+/// what editors show.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(
+    title = "pipeguard.toml",
+    description = "The pipeguard policy file: one file drives every analyzer."
+)]
 pub struct RawPolicy {
+    /// Findings at or above this severity fail the scan (exit 1):
+    /// critical, high, medium (default), low or info.
     #[serde(default)]
+    #[schemars(with = "Option<Severity>")]
     fail_on: Option<Spanned<String>>,
+    /// `[[ignore]]`: accepted findings, each with a reason and optionally an expiry date.
     #[serde(default)]
+    #[schemars(with = "Vec<RawIgnore>")]
     ignore: Vec<Spanned<RawIgnore>>,
+    /// `[secrets]`: settings of the secrets analyzer.
     #[serde(default)]
     secrets: SecretsConfig,
+    /// `[deps]`: settings of the dependency analyzer.
     #[serde(default)]
     deps: DepsConfig,
+    /// `[run]`: secrets that `pipeguard run` injects.
     #[serde(default)]
     run: crate::run::RunConfig,
+    /// `[scan]`: settings of `pipeguard scan`.
+    #[serde(default)]
+    scan: crate::profile::ScanConfig,
+    /// `[profile.NAME]`: the profiles of `pipeguard scan` (`pr`, `main`,
+    /// `release` are built in; a table here overrides them field by field).
+    #[serde(default)]
+    profile: std::collections::BTreeMap<String, crate::profile::ProfileConfig>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One accepted finding or class of findings. At least one of `rule`,
+/// `path` and `fingerprint` is required.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawIgnore {
+    /// Rule id or alias (CVE, GHSA …), glob allowed.
     rule: Option<String>,
+    /// Path glob; without a `/` it also matches the file name anywhere.
     path: Option<String>,
+    /// The fingerprint of one finding, as printed in reports.
     fingerprint: Option<String>,
+    /// Why this is accepted; required and non-empty.
     reason: String,
+    /// Date (2026-12-31) after which the ignore stops applying and is reported.
+    #[schemars(with = "Option<String>", regex(pattern = r"^\d{4}-\d{2}-\d{2}$"))]
     expires: Option<toml::Value>,
 }
 
 /// `[secrets]`: settings of the secrets analyzer.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SecretsConfig {
     /// Files larger than this many bytes are skipped with a warning.
@@ -84,7 +115,7 @@ pub struct SecretsConfig {
 }
 
 /// `[deps]`: settings of the dependency analyzer.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct DepsConfig {
     /// Advisory database directory (default: `$PIPEGUARD_DB`, else the
@@ -184,6 +215,10 @@ pub struct Policy {
     pub deps: DepsConfig,
     /// `[run]`: secrets that `pipeguard run` injects.
     pub run: crate::run::RunConfig,
+    /// `[scan]`: settings of `pipeguard scan`.
+    pub scan: crate::profile::ScanConfig,
+    /// `[profile.NAME]` tables, as written.
+    pub profiles: std::collections::BTreeMap<String, crate::profile::ProfileConfig>,
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
@@ -295,7 +330,14 @@ impl Policy {
             secrets: raw.secrets,
             deps: raw.deps,
             run: raw.run,
+            scan: raw.scan,
+            profiles: raw.profile,
         })
+    }
+
+    /// The profile `name`, resolved against `[profile.*]` and the built-ins.
+    pub fn profile(&self, name: &str) -> Result<crate::profile::Profile, String> {
+        crate::profile::resolve(name, &self.profiles, self.fail_on)
     }
 
     fn display_path(&self) -> String {
@@ -409,6 +451,12 @@ fn parse_date(v: &toml::Value) -> Option<jiff::civil::Date> {
         _ => return None,
     };
     text.trim().parse().ok()
+}
+
+/// The JSON schema of `pipeguard.toml` (draft 2020-12), generated from the
+/// types that parse it.
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(RawPolicy)).unwrap_or_default()
 }
 
 /// Today's date in UTC, the reference for ignore expiry.
