@@ -28,6 +28,8 @@ struct Cli {
 enum Command {
     /// Find hard-coded credentials in files, standard input or git history.
     Secrets(SecretsArgs),
+    /// Analyze application source (Python, JavaScript/TypeScript, Java, Go) for injections and unsafe calls, with source-to-sink traces.
+    Code(crate::code::CodeArgs),
     /// Find known-vulnerable and untrusted dependencies in lockfiles.
     Deps(DepsArgs),
     /// Audit CI workflows (GitHub Actions, composite actions, GitLab CI) for least privilege and injection.
@@ -262,6 +264,7 @@ pub fn run() -> i32 {
     };
     let result = match cli.command {
         Command::Secrets(a) => secrets(a),
+        Command::Code(a) => crate::code::run(a),
         Command::Deps(a) => deps(a),
         Command::Ci(a) => ci(a),
         Command::Dockerfile(a) => dockerfile(a),

@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout)] // this is the output module
 
 mod cli;
+mod code;
 mod output;
 
 use std::process::ExitCode;

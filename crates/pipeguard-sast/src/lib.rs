@@ -1,0 +1,449 @@
+//! Static application security testing: reads Python, JavaScript/TypeScript,
+//! Java and Go source without running it and finds injections (SQL, shell,
+//! paths, HTML, SSRF, `eval`, deserialization, redirects, LDAP, XPath) by
+//! following request data from where it is read to where it is used, plus
+//! structural rules for dangerous calls and settings (unsafe YAML loading,
+//! disabled TLS verification, weak ciphers and hashes …).
+//!
+//! Files are parsed once with tree-sitter, in parallel. Rules are data
+//! (`rules/`), embedded at build time. Every finding names its CWE in
+//! `aliases` and, for data flows, carries the path from source to sink in
+//! `flow`.
+
+pub mod lang;
+pub mod rules;
+pub mod structural;
+pub mod taint;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use pipeguard_core::{
+    Confidence, Finding, Fingerprint, FlowStep, Location, Problem, Remediation, Severity,
+};
+use rayon::prelude::*;
+
+use crate::lang::Lang;
+use crate::rules::RuleSet;
+
+pub const ANALYZER: &str = "sast";
+
+/// Files larger than this are generated or vendored bundles, not code
+/// anyone reviews line by line; they are skipped with a problem.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 2 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub max_file_size: u64,
+    /// Also scan what `.gitignore` excludes.
+    pub scan_ignored: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            scan_ignored: false,
+        }
+    }
+}
+
+/// What a scan of a tree found and how much it read.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub problems: Vec<Problem>,
+    pub stats: Stats,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    pub files: u64,
+    pub bytes: u64,
+    pub lines: u64,
+    /// Files per language name.
+    pub by_language: BTreeMap<String, u64>,
+    /// Files whose tree had syntax errors (still analyzed, around the errors).
+    pub files_with_syntax_errors: u64,
+}
+
+/// The rule set compiled for every language; build once, scan many files.
+pub struct Engine {
+    rules: RuleSet,
+    tables: HashMap<&'static str, taint::Tables>,
+    structural: HashMap<Lang, structural::Compiled>,
+}
+
+/// One rule as `pipeguard rules`-style listings show it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RuleInfo {
+    pub id: String,
+    pub name: String,
+    pub cwe: String,
+    pub severity: Severity,
+    pub kind: &'static str,
+    pub languages: Vec<String>,
+}
+
+impl Engine {
+    /// The built-in rules. An error here is a broken rule file in this crate.
+    pub fn new() -> Result<Engine, String> {
+        let rules = RuleSet::builtin()?;
+        let mut tables = HashMap::new();
+        for fam in rules::FAMILIES {
+            tables.insert(fam, taint::Tables::compile(&rules, &rules.tables[fam])?);
+        }
+        let mut structural = HashMap::new();
+        for lang in Lang::ALL {
+            structural.insert(
+                lang,
+                structural::Compiled::new(lang, &rules.structural[lang.family()])?,
+            );
+        }
+        Ok(Engine {
+            rules,
+            tables,
+            structural,
+        })
+    }
+
+    pub fn rules(&self) -> Vec<RuleInfo> {
+        let mut out = Vec::new();
+        for fam in rules::FAMILIES {
+            let t = &self.tables[fam];
+            let mut seen = HashSet::new();
+            for s in &t.sinks {
+                if seen.insert(s.kind) {
+                    let k = &self.rules.kinds[s.kind];
+                    out.push(RuleInfo {
+                        id: format!("{fam}-{}", k.rule),
+                        name: k.name.clone(),
+                        cwe: k.cwe.clone(),
+                        severity: k.severity,
+                        kind: "taint",
+                        languages: vec![fam.to_string()],
+                    });
+                }
+            }
+            for r in &self.rules.structural[fam] {
+                out.push(RuleInfo {
+                    id: r.id.clone(),
+                    name: r.name.clone(),
+                    cwe: r.cwe.clone(),
+                    severity: r.severity,
+                    kind: "structural",
+                    languages: vec![fam.to_string()],
+                });
+            }
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+
+    /// Scans one file's bytes; `path` is what findings show, and picks the
+    /// language by extension (nothing for other files).
+    pub fn scan_file(&self, path: &str, bytes: &[u8]) -> (Vec<Finding>, Option<Problem>) {
+        let Some(lang) = Lang::from_path(Path::new(path)) else {
+            return (Vec::new(), None);
+        };
+        let (f, p, _) = self.scan_source(path, lang, bytes);
+        (f, p)
+    }
+
+    /// Scans source of a known language. The bool says the tree had syntax errors.
+    pub fn scan_source(
+        &self,
+        path: &str,
+        lang: Lang,
+        bytes: &[u8],
+    ) -> (Vec<Finding>, Option<Problem>, bool) {
+        let mut parser = tree_sitter::Parser::new();
+        if let Err(e) = parser.set_language(&lang.grammar()) {
+            return (
+                Vec::new(),
+                Some(Problem {
+                    path: path.to_string(),
+                    line: None,
+                    message: format!("cannot load the {} grammar: {e}", lang.name()),
+                }),
+                false,
+            );
+        }
+        let Some(tree) = parser.parse(bytes, None) else {
+            return (
+                Vec::new(),
+                Some(Problem {
+                    path: path.to_string(),
+                    line: None,
+                    message: "the parser gave up on this file".to_string(),
+                }),
+                false,
+            );
+        };
+        let root = tree.root_node();
+        let text = String::from_utf8_lossy(bytes);
+        let lines: Vec<&str> = text.lines().collect();
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+
+        let tables = &self.tables[lang.family()];
+        let hits = taint::FileAnalysis::run(bytes, lang, tables, root);
+        for h in hits {
+            let kind = &self.rules.kinds[h.sink];
+            let rule_id = self.rules.rule_id(lang, kind);
+            if ignored(&lines, h.span.line, &rule_id) {
+                continue;
+            }
+            if !seen.insert((rule_id.clone(), h.span.line, h.span.column)) {
+                continue;
+            }
+            out.push(self.taint_finding(path, &rule_id, kind, &h));
+        }
+
+        for m in self.structural[&lang].run(root, bytes) {
+            let r = &self.structural[&lang].rules()[m.rule];
+            let pos = m.node.start_position();
+            let line = pos.row as u32 + 1;
+            if ignored(&lines, line, &r.id)
+                || !seen.insert((r.id.clone(), line, pos.column as u32 + 1))
+            {
+                continue;
+            }
+            let end = m.node.end_position();
+            let code = std::str::from_utf8(&bytes[m.node.byte_range()]).unwrap_or("");
+            let normalized: String = code.split_whitespace().collect::<Vec<_>>().join(" ");
+            out.push(Finding {
+                rule_id: r.id.clone(),
+                rule_name: r.name.clone(),
+                aliases: vec![r.cwe.clone()],
+                analyzer: ANALYZER.to_string(),
+                severity: r.severity,
+                confidence: r.confidence,
+                message: r.message.clone(),
+                locations: vec![Location {
+                    end_line: Some(end.row as u32 + 1),
+                    end_column: Some(end.column as u32 + 1),
+                    ..Location::at(path, line, pos.column as u32 + 1)
+                }],
+                fingerprint: Fingerprint::from_parts(&[
+                    ANALYZER.as_bytes(),
+                    r.id.as_bytes(),
+                    path.as_bytes(),
+                    normalized.as_bytes(),
+                ]),
+                secret: None,
+                remediation: Some(Remediation {
+                    description: r.message.clone(),
+                    replacement: None,
+                }),
+                flow: Vec::new(),
+            });
+        }
+        (out, None, root.has_error())
+    }
+
+    fn taint_finding(
+        &self,
+        path: &str,
+        rule_id: &str,
+        kind: &rules::TaintKind,
+        h: &taint::Hit,
+    ) -> Finding {
+        let fix = kind
+            .fix_by_language
+            .get(rule_id.split('-').next().unwrap_or(""))
+            .unwrap_or(&kind.fix);
+        let source = h
+            .steps
+            .first()
+            .map(|s| {
+                s.message
+                    .trim_end_matches(" read here")
+                    .trim_end_matches(" received here")
+            })
+            .unwrap_or("input");
+        let message = format!(
+            "{}: {source} reaches `{}` (line {}). {fix}",
+            kind.name, h.callee, h.span.line
+        );
+        // Weaker sources (environment, command line, files) are reached by
+        // fewer attackers: one severity step lower, medium confidence.
+        let (severity, confidence) = if h.weak {
+            (lower(kind.severity), Confidence::Medium)
+        } else {
+            (kind.severity, Confidence::High)
+        };
+        let flow = h
+            .steps
+            .iter()
+            .map(|s| FlowStep {
+                location: Location {
+                    end_line: Some(s.span.end_line),
+                    end_column: Some(s.span.end_column),
+                    ..Location::at(path, s.span.line, s.span.column)
+                },
+                message: s.message.clone(),
+            })
+            .collect();
+        Finding {
+            rule_id: rule_id.to_string(),
+            rule_name: kind.name.clone(),
+            aliases: vec![kind.cwe.clone()],
+            analyzer: ANALYZER.to_string(),
+            severity,
+            confidence,
+            message,
+            locations: vec![Location {
+                end_line: Some(h.span.end_line),
+                end_column: Some(h.span.end_column),
+                ..Location::at(path, h.span.line, h.span.column)
+            }],
+            fingerprint: Fingerprint::from_parts(&[
+                ANALYZER.as_bytes(),
+                rule_id.as_bytes(),
+                path.as_bytes(),
+                h.function.as_bytes(),
+                h.callee.as_bytes(),
+                source.as_bytes(),
+            ]),
+            secret: None,
+            remediation: Some(Remediation {
+                description: fix.clone(),
+                replacement: None,
+            }),
+            flow,
+        }
+    }
+
+    /// Scans a directory (or one file) in parallel, honouring `.gitignore`.
+    pub fn scan_path(&self, root: &Path, opts: &Options) -> Outcome {
+        let mut outcome = Outcome::default();
+        let mut files = Vec::new();
+        if root.is_file() {
+            files.push(root.to_path_buf());
+        } else {
+            let walker = ignore::WalkBuilder::new(root)
+                .git_ignore(!opts.scan_ignored)
+                .git_exclude(!opts.scan_ignored)
+                .ignore(!opts.scan_ignored)
+                .parents(!opts.scan_ignored)
+                .require_git(false)
+                .build();
+            for entry in walker {
+                match entry {
+                    Ok(e) => {
+                        if e.file_type().is_some_and(|t| t.is_file())
+                            && Lang::from_path(e.path()).is_some()
+                        {
+                            files.push(e.into_path());
+                        }
+                    }
+                    Err(e) => outcome.problems.push(Problem {
+                        path: pipeguard_core::relative_path(root, root),
+                        line: None,
+                        message: format!("cannot walk: {e}"),
+                    }),
+                }
+            }
+        }
+        files.sort();
+        struct One {
+            lang: Lang,
+            bytes: u64,
+            lines: u64,
+            findings: Vec<Finding>,
+            problem: Option<Problem>,
+            syntax_error: bool,
+            scanned: bool,
+        }
+        let results: Vec<One> = files
+            .par_iter()
+            .filter_map(|p| {
+                let lang = Lang::from_path(p)?;
+                let shown = pipeguard_core::relative_path(root, p);
+                let problem = |message: String| One {
+                    lang,
+                    bytes: 0,
+                    lines: 0,
+                    findings: Vec::new(),
+                    problem: Some(Problem {
+                        path: shown.clone(),
+                        line: None,
+                        message,
+                    }),
+                    syntax_error: false,
+                    scanned: false,
+                };
+                match std::fs::metadata(p) {
+                    Ok(m) if m.len() > opts.max_file_size => {
+                        return Some(problem(format!(
+                            "skipped: {} bytes is over the {}-byte limit for source files",
+                            m.len(),
+                            opts.max_file_size
+                        )));
+                    }
+                    Err(e) => return Some(problem(format!("cannot read: {e}"))),
+                    _ => {}
+                }
+                let data = match std::fs::read(p) {
+                    Ok(d) => d,
+                    Err(e) => return Some(problem(format!("cannot read: {e}"))),
+                };
+                let (findings, problem, syntax_error) = self.scan_source(&shown, lang, &data);
+                Some(One {
+                    lang,
+                    bytes: data.len() as u64,
+                    lines: memchr_count(&data),
+                    findings,
+                    problem,
+                    syntax_error,
+                    scanned: true,
+                })
+            })
+            .collect();
+        for r in results {
+            if r.scanned {
+                outcome.stats.files += 1;
+                outcome.stats.bytes += r.bytes;
+                outcome.stats.lines += r.lines;
+                *outcome
+                    .stats
+                    .by_language
+                    .entry(r.lang.name().to_string())
+                    .or_default() += 1;
+                outcome.stats.files_with_syntax_errors += u64::from(r.syntax_error);
+            }
+            outcome.findings.extend(r.findings);
+            outcome.problems.extend(r.problem);
+        }
+        outcome
+    }
+}
+
+fn memchr_count(data: &[u8]) -> u64 {
+    data.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+fn lower(s: Severity) -> Severity {
+    match s {
+        Severity::Critical => Severity::High,
+        Severity::High => Severity::Medium,
+        Severity::Medium => Severity::Low,
+        _ => Severity::Info,
+    }
+}
+
+/// `pipeguard: ignore[rule-id]` on the line or the line above.
+fn ignored(lines: &[&str], line: u32, id: &str) -> bool {
+    let i = line as usize;
+    [i.checked_sub(1), i.checked_sub(2)]
+        .into_iter()
+        .flatten()
+        .filter_map(|i| lines.get(i))
+        .any(|l| pipeguard_core::rule::ignores(l, id))
+}
+
+/// Scans a tree with the built-in rules.
+pub fn scan_path(root: &Path, opts: &Options) -> Result<Outcome, String> {
+    Ok(Engine::new()?.scan_path(root, opts))
+}

@@ -1,0 +1,267 @@
+//! Rules as data: TOML files under `rules/`, embedded at build time.
+//!
+//! `rules/taint.toml` names each taint rule (the hazard a kind of sink
+//! stands for: CWE, severity, what to change). `rules/<family>/taint.toml`
+//! holds one language family's sources, sinks, sanitizers and guards, and
+//! `rules/<family>/structural.toml` its tree-sitter query rules.
+
+use std::collections::HashMap;
+
+use pipeguard_core::{Confidence, Severity};
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::lang::Lang;
+
+/// The embedded rule files, by name (the name shows in load errors).
+pub const FILES: &[(&str, &str)] = &[
+    ("taint.toml", include_str!("../rules/taint.toml")),
+    (
+        "python/taint.toml",
+        include_str!("../rules/python/taint.toml"),
+    ),
+    (
+        "python/structural.toml",
+        include_str!("../rules/python/structural.toml"),
+    ),
+    (
+        "javascript/taint.toml",
+        include_str!("../rules/javascript/taint.toml"),
+    ),
+    (
+        "javascript/structural.toml",
+        include_str!("../rules/javascript/structural.toml"),
+    ),
+    ("java/taint.toml", include_str!("../rules/java/taint.toml")),
+    (
+        "java/structural.toml",
+        include_str!("../rules/java/structural.toml"),
+    ),
+    ("go/taint.toml", include_str!("../rules/go/taint.toml")),
+    (
+        "go/structural.toml",
+        include_str!("../rules/go/structural.toml"),
+    ),
+];
+
+pub const FAMILIES: [&str; 4] = ["python", "javascript", "java", "go"];
+
+/// One taint rule: what reaching a kind of sink means.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaintKind {
+    /// Short name used by the language tables (`sql`, `cmd` …).
+    pub kind: String,
+    /// Rule id without the language prefix (`sql-injection`).
+    pub rule: String,
+    pub name: String,
+    pub cwe: String,
+    pub severity: Severity,
+    /// What to change, said once for every language.
+    pub fix: String,
+    /// Per-family replacement of `fix` when the remedy has a local name.
+    #[serde(default)]
+    pub fix_by_language: HashMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KindsFile {
+    #[serde(rename = "rule")]
+    rules: Vec<TaintKind>,
+}
+
+/// A language family's taint tables.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaintTables {
+    #[serde(default, rename = "source")]
+    pub sources: Vec<Source>,
+    #[serde(default, rename = "sink")]
+    pub sinks: Vec<Sink>,
+    #[serde(default, rename = "sanitizer")]
+    pub sanitizers: Vec<Sanitizer>,
+    #[serde(default, rename = "guard")]
+    pub guards: Vec<Sanitizer>,
+    /// Methods that put their argument into the receiver (`list.append(x)`).
+    #[serde(default)]
+    pub mutators: Vec<String>,
+    /// Methods that store under a key (`map.put("k", v)`), key first.
+    #[serde(default)]
+    pub keyed_writes: Vec<String>,
+    /// Methods that read a key (`map.get("k")`, `d.get("k")`).
+    #[serde(default)]
+    pub keyed_reads: Vec<String>,
+    /// Calls that write what they read into their pointer arguments
+    /// (`json.NewDecoder(r.Body).Decode(&v)`, `c.ShouldBindJSON(&v)`).
+    #[serde(default)]
+    pub out_args: Vec<String>,
+    /// Calls after which the code does not go on (`abort(400)`).
+    #[serde(default)]
+    pub exits: Vec<String>,
+    /// Declared types that cannot carry an injection (`int`, `boolean`).
+    #[serde(default)]
+    pub safe_types: Vec<String>,
+    /// Parameter annotations that mark a request value (`@RequestParam`).
+    #[serde(default)]
+    pub source_annotations: Vec<String>,
+    /// Decorators whose function's parameters are request values (FastAPI, Flask routes).
+    #[serde(default)]
+    pub route_decorators: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// How a finding names it: "request parameter", "environment variable".
+    pub what: String,
+    pub patterns: Vec<String>,
+    /// Sources an attacker reaches less directly (environment, command line,
+    /// files): findings from them get lower confidence.
+    #[serde(default)]
+    pub weak: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sink {
+    pub kind: String,
+    /// What the sink does, for the trace ("SQL query", "shell command").
+    pub what: String,
+    /// Callee paths (`os.system`, `*.execute`: a leading `*` is any receiver).
+    #[serde(default)]
+    pub patterns: Vec<String>,
+    /// Member assignments that are sinks (`*.innerHTML`).
+    #[serde(default)]
+    pub assign: Vec<String>,
+    /// Dangerous argument positions (0-based); empty means every argument.
+    #[serde(default)]
+    pub args: Vec<usize>,
+    /// Dangerous keyword arguments (Python).
+    #[serde(default)]
+    pub kwargs: Vec<String>,
+    /// Only a sink when this keyword argument has this value (`shell = "True"`).
+    #[serde(default)]
+    pub requires_kwarg: Option<(String, String)>,
+    /// Not a sink when the call's text matches (a safe option given).
+    #[serde(default)]
+    pub unless: Option<String>,
+    /// Sinks whose danger depends on more context than the engine sees.
+    #[serde(default)]
+    pub confidence: Option<Confidence>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sanitizer {
+    pub patterns: Vec<String>,
+    /// Taint kinds it neutralises; `["*"]` for all.
+    pub kinds: Vec<String>,
+}
+
+/// A structural rule: a tree-sitter query plus regex predicates on captures.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StructuralRule {
+    pub id: String,
+    pub name: String,
+    pub cwe: String,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub message: String,
+    pub query: String,
+    /// The capture reported (default `finding`, else the whole match).
+    #[serde(default)]
+    pub report: Option<String>,
+    #[serde(default, rename = "where")]
+    pub predicates: Vec<Predicate>,
+    /// Restrict to some languages of the family (`["typescript"]`).
+    #[serde(default)]
+    pub languages: Vec<String>,
+    /// Lines that must fire and lines that must not, checked by a test.
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub negative_examples: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Predicate {
+    pub capture: String,
+    #[serde(default)]
+    pub matches: Option<String>,
+    #[serde(default)]
+    pub not_matches: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StructuralFile {
+    #[serde(default, rename = "rule")]
+    rules: Vec<StructuralRule>,
+}
+
+/// Everything loaded from the rule files, checked.
+pub struct RuleSet {
+    pub kinds: Vec<TaintKind>,
+    pub tables: HashMap<&'static str, TaintTables>,
+    pub structural: HashMap<&'static str, Vec<StructuralRule>>,
+}
+
+fn file(name: &str) -> &'static str {
+    FILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+        .unwrap_or("")
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(name: &str) -> Result<T, String> {
+    toml::from_str(file(name)).map_err(|e| format!("rules/{name}: {e}"))
+}
+
+impl RuleSet {
+    pub fn builtin() -> Result<RuleSet, String> {
+        let kinds: KindsFile = parse("taint.toml")?;
+        let mut tables = HashMap::new();
+        let mut structural = HashMap::new();
+        for fam in FAMILIES {
+            let t: TaintTables = parse(&format!("{fam}/taint.toml"))?;
+            for s in &t.sinks {
+                if !kinds.rules.iter().any(|k| k.kind == s.kind) {
+                    return Err(format!(
+                        "rules/{fam}/taint.toml: sink kind `{}` is not in rules/taint.toml",
+                        s.kind
+                    ));
+                }
+                if let Some(u) = &s.unless {
+                    Regex::new(u).map_err(|e| format!("rules/{fam}/taint.toml: {e}"))?;
+                }
+            }
+            tables.insert(fam, t);
+            let s: StructuralFile = parse(&format!("{fam}/structural.toml"))?;
+            structural.insert(fam, s.rules);
+        }
+        Ok(RuleSet {
+            kinds: kinds.rules,
+            tables,
+            structural,
+        })
+    }
+
+    pub fn kind_bit(&self, kind: &str) -> u32 {
+        if kind == "*" {
+            return u32::MAX;
+        }
+        self.kinds
+            .iter()
+            .position(|k| k.kind == kind)
+            .map(|i| 1u32 << i)
+            .unwrap_or(0)
+    }
+
+    pub fn rule_id(&self, lang: Lang, kind: &TaintKind) -> String {
+        format!("{}-{}", lang.family(), kind.rule)
+    }
+}
