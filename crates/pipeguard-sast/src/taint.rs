@@ -598,7 +598,8 @@ impl<'a> FileAnalysis<'a> {
                     .child_by_field_name("attribute")
                     .or_else(|| n.child_by_field_name("property"))
                     .or_else(|| n.child_by_field_name("field"))?;
-                let mut p = self.path(obj)?;
+                // `/re/.test(x)`, `"…".format(x)`: the method still has a name.
+                let mut p = self.path(obj).unwrap_or_else(|| vec!["?".to_string()]);
                 p.push(self.text(field).to_string());
                 Some(p)
             }

@@ -55,3 +55,8 @@ fn check_dir(lang: &str) {
 fn python_fixtures() {
     check_dir("python");
 }
+
+#[test]
+fn javascript_and_typescript_fixtures() {
+    check_dir("javascript");
+}
