@@ -25,9 +25,21 @@ pub fn is_dockerfile(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower == "dockerfile"
         || lower == "containerfile"
-        || lower.starts_with("dockerfile.")
+        || (lower.starts_with("dockerfile.") && !is_source_extension(&lower))
         || lower.ends_with(".dockerfile")
         || lower.ends_with(".containerfile")
+}
+
+/// `dockerfile.rs`, `dockerfile.sh`: code about Dockerfiles, not a
+/// `Dockerfile.<variant>` (`Dockerfile.dev`, `Dockerfile.alpine`).
+fn is_source_extension(lower: &str) -> bool {
+    const EXT: &[&str] = &[
+        "rs", "sh", "py", "go", "js", "ts", "java", "rb", "md", "txt", "json", "yml", "yaml",
+        "toml", "lock", "bak", "orig", "swp",
+    ];
+    lower
+        .rsplit_once('.')
+        .is_some_and(|(_, ext)| EXT.contains(&ext))
 }
 
 /// Audits one Dockerfile's text.
@@ -86,4 +98,30 @@ pub fn scan(root: &Path) -> Outcome {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dockerfile_variants_but_not_code_about_dockerfiles() {
+        for yes in [
+            "Dockerfile",
+            "Dockerfile.dev",
+            "dockerfile.alpine",
+            "api.Dockerfile",
+            "Containerfile",
+        ] {
+            assert!(is_dockerfile(yes), "{yes}");
+        }
+        for no in [
+            "dockerfile.rs",
+            "dockerfile.sh",
+            "Dockerfile.md",
+            "dockerfiles",
+        ] {
+            assert!(!is_dockerfile(no), "{no}");
+        }
+    }
 }

@@ -113,6 +113,27 @@ pub fn discover(root: &Path, problems: &mut Vec<Problem>, bytes: &mut u64) -> Ve
     found
 }
 
+/// Parses one lockfile given its reported path and content; `None` when the
+/// file name is not a lockfile pipeguard reads.
+pub fn parse_one(shown: &str, content: &[u8]) -> Option<Result<Found, Problem>> {
+    let name = shown.rsplit('/').next().unwrap_or(shown);
+    let kind = Kind::detect(name)?;
+    let text = String::from_utf8_lossy(content);
+    Some(
+        kind.parse(&text)
+            .map(|lockfile| Found {
+                path: shown.to_string(),
+                lockfile,
+                release: None,
+            })
+            .map_err(|e| Problem {
+                path: shown.to_string(),
+                line: (e.line > 0).then_some(e.line),
+                message: format!("malformed {}: {}", kind_name(kind), e.message),
+            }),
+    )
+}
+
 fn kind_name(k: Kind) -> &'static str {
     match k {
         Kind::CargoLock => "Cargo.lock",
@@ -475,9 +496,24 @@ fn match_lockfile(f: &Found, index: &Index) -> Vec<(Key, Finding)> {
 /// Scans `root` against the database at `db_dir`, with the policy's
 /// supply-chain checks.
 pub fn scan(root: &Path, db_dir: &Path, cfg: &DepsConfig) -> anyhow::Result<Outcome> {
+    let mut problems = Vec::new();
+    let mut bytes = 0;
+    let found = discover(root, &mut problems, &mut bytes);
+    let mut out = scan_found(&found, db_dir, cfg)?;
+    out.problems.splice(0..0, problems);
+    out.bytes = bytes;
+    if cfg.require_lockfile {
+        out.findings.extend(crate::audit::missing_lockfiles(root));
+    }
+    Ok(out)
+}
+
+/// Matches and audits lockfiles already parsed (`pipeguard scan` parses only
+/// the changed ones in a pull request). The missing-lockfile check, which
+/// needs the whole tree, is the caller's.
+pub fn scan_found(found: &[Found], db_dir: &Path, cfg: &DepsConfig) -> anyhow::Result<Outcome> {
     let mut out = Outcome::default();
     let mut index = Index::open(db_dir)?;
-    let found = discover(root, &mut out.problems, &mut out.bytes);
     let max_age = cfg.max_db_age_days as i64 * 86_400;
     for (eco, m) in &index.meta.ecosystems {
         if let Ok(t) = m.imported_at.parse::<jiff::Timestamp>() {
@@ -505,11 +541,8 @@ pub fn scan(root: &Path, db_dir: &Path, cfg: &DepsConfig) -> anyhow::Result<Outc
         .context("loading advisories")?;
     out.lockfiles = found.len() as u64;
     out.packages = found.iter().map(|f| f.lockfile.packages.len() as u64).sum();
-    out.findings = match_all(&found, &index, &mut out.problems);
+    out.findings = match_all(found, &index, &mut out.problems);
     out.findings
-        .extend(crate::audit::audit_lockfiles(&found, cfg));
-    if cfg.require_lockfile {
-        out.findings.extend(crate::audit::missing_lockfiles(root));
-    }
+        .extend(crate::audit::audit_lockfiles(found, cfg));
     Ok(out)
 }

@@ -22,6 +22,7 @@ use rayon::prelude::*;
 
 pub use engine::{Engine, Match};
 pub use git::GitScope;
+pub use walk::is_binary;
 
 /// Default `max-file-size`: large enough for a minified bundle or a big
 /// generated file, small enough that a stray disk image is skipped.
@@ -36,6 +37,18 @@ pub struct Outcome {
     pub bytes: u64,
     pub blobs: Option<u64>,
     pub commits: Option<u64>,
+    /// Files skipped because the cache knew them clean.
+    pub cached: u64,
+}
+
+/// Lets the caller skip files it knows scanned clean before (the content
+/// cache of `pipeguard scan`). Only files with no match at all are marked,
+/// so a cached file can never hide a finding.
+pub trait FileCache: Send + Sync {
+    /// True when `path` (as reported), with this metadata, scanned clean before.
+    fn is_clean(&self, path: &str, meta: &std::fs::Metadata) -> bool;
+    /// Called for every file that scanned with no match.
+    fn mark_clean(&self, path: &str, meta: &std::fs::Metadata);
 }
 
 pub struct Scanner {
@@ -44,6 +57,7 @@ pub struct Scanner {
     exclude: GlobSet,
     scan_ignored: bool,
     follow_links: bool,
+    cache: Option<std::sync::Arc<dyn FileCache>>,
 }
 
 impl Scanner {
@@ -77,6 +91,7 @@ impl Scanner {
             exclude: gs.build()?,
             scan_ignored: cfg.scan_ignored,
             follow_links: false,
+            cache: None,
         })
     }
 
@@ -85,9 +100,19 @@ impl Scanner {
         self
     }
 
+    pub fn cache(mut self, cache: std::sync::Arc<dyn FileCache>) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
     pub fn max_file_size(mut self, bytes: u64) -> Self {
         self.max_file_size = bytes;
         self
+    }
+
+    /// Is `path` (as reported) excluded by the policy's `[secrets] exclude`?
+    pub fn excludes(&self, path: &str) -> bool {
+        self.exclude.is_match(path)
     }
 
     pub fn engine(&self) -> &Engine {
@@ -104,6 +129,7 @@ impl Scanner {
         out.problems = stats.problems;
         out.files = stats.files;
         out.bytes = stats.bytes;
+        out.cached = stats.cached;
         out
     }
 

@@ -14,6 +14,7 @@ use crate::{Match, Scanner, display_path};
 pub struct Stats {
     pub files: u64,
     pub bytes: u64,
+    pub cached: u64,
     pub problems: Vec<Problem>,
 }
 
@@ -30,6 +31,7 @@ pub fn walk(
 ) -> Stats {
     let files = AtomicU64::new(0);
     let bytes = AtomicU64::new(0);
+    let cached = AtomicU64::new(0);
     let problems: Mutex<Vec<Problem>> = Mutex::new(Vec::new());
     let sink = Mutex::new(sink);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -80,7 +82,14 @@ pub fn walk(
             if scanner.exclude.is_match(&shown) {
                 return WalkState::Continue;
             }
-            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            let meta = entry.metadata().ok();
+            if let (Some(cache), Some(meta)) = (&scanner.cache, &meta)
+                && cache.is_clean(&shown, meta)
+            {
+                cached.fetch_add(1, Ordering::Relaxed);
+                return WalkState::Continue;
+            }
+            let size = meta.as_ref().map(|m| m.len()).unwrap_or(0);
             if size > scanner.max_file_size {
                 problem(
                     shown,
@@ -100,11 +109,20 @@ pub fn walk(
             };
             progress(data.len() as u64);
             if is_binary(&data) {
+                // Binary files are never scanned; remembering them saves the read.
+                if let (Some(cache), Some(meta)) = (&scanner.cache, &meta) {
+                    cache.mark_clean(&shown, meta);
+                }
                 return WalkState::Continue;
             }
             files.fetch_add(1, Ordering::Relaxed);
             bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
             let matches = scanner.engine.scan(&data, &shown);
+            if matches.is_empty()
+                && let (Some(cache), Some(meta)) = (&scanner.cache, &meta)
+            {
+                cache.mark_clean(&shown, meta);
+            }
             if !matches.is_empty()
                 && let Ok(mut s) = sink.lock()
             {
@@ -116,6 +134,7 @@ pub fn walk(
     Stats {
         files: files.into_inner(),
         bytes: bytes.into_inner(),
+        cached: cached.into_inner(),
         problems: problems.into_inner().unwrap_or_default(),
     }
 }

@@ -1,0 +1,170 @@
+//! The content cache of `pipeguard scan`: which files scanned clean last
+//! time, keyed by what the file system says about them (size, modification
+//! and change times, inode), so an unchanged file is not even read again.
+//!
+//! Only files with no match at all are recorded, and the whole cache is
+//! dropped when pipeguard, its rules or the policy's secrets settings change,
+//! so a cache hit can never hide a finding. Files modified within two seconds
+//! of the scan's start are not recorded: a write in the same timestamp tick
+//! could change the content without changing the stamp (git's "racy clean").
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Stamp {
+    size: u64,
+    mtime_ns: i64,
+    ctime_ns: i64,
+    ino: u64,
+}
+
+fn nanos(t: std::io::Result<SystemTime>) -> i64 {
+    t.ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+impl Stamp {
+    fn of(meta: &std::fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        let (ctime_ns, ino) = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.ctime() * 1_000_000_000 + meta.ctime_nsec(), meta.ino())
+        };
+        #[cfg(not(unix))]
+        let (ctime_ns, ino) = (0, 0);
+        Stamp {
+            size: meta.len(),
+            mtime_ns: nanos(meta.modified()),
+            ctime_ns,
+            ino,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct OnDisk {
+    key: String,
+    files: HashMap<String, Stamp>,
+}
+
+pub struct Cache {
+    file: PathBuf,
+    key: String,
+    known: HashMap<String, Stamp>,
+    seen: Mutex<HashMap<String, Stamp>>,
+    /// Files changed after this instant (ns) are not recorded.
+    cutoff_ns: i64,
+    hits: AtomicU64,
+}
+
+/// `$PIPEGUARD_CACHE_DIR`, else `$XDG_CACHE_HOME/pipeguard`, else `~/.cache/pipeguard`.
+pub fn default_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("PIPEGUARD_CACHE_DIR") {
+        return PathBuf::from(d);
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(d).join("pipeguard");
+    }
+    std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".cache/pipeguard"))
+        .unwrap_or_else(|| std::env::temp_dir().join("pipeguard-cache"))
+}
+
+impl Cache {
+    /// Opens the cache of `root` under `dir`; `inputs` are everything the
+    /// verdict "clean" depends on besides the file itself.
+    pub fn open(dir: &Path, root: &Path, inputs: &[&[u8]]) -> Cache {
+        let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        let mut h = Sha256::new();
+        h.update(canonical.to_string_lossy().as_bytes());
+        let name = hex(&h.finalize()[..12]);
+        let mut k = Sha256::new();
+        k.update(env!("CARGO_PKG_VERSION").as_bytes());
+        // A rebuilt binary may carry different rules with the same version.
+        if let Ok(exe) = std::env::current_exe()
+            && let Ok(m) = std::fs::metadata(exe)
+        {
+            k.update(nanos(m.modified()).to_le_bytes());
+            k.update(m.len().to_le_bytes());
+        }
+        for i in inputs {
+            k.update((i.len() as u64).to_le_bytes());
+            k.update(i);
+        }
+        let key = hex(&k.finalize());
+        let file = dir.join("scan").join(format!("{name}.json"));
+        let known = std::fs::read(&file)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<OnDisk>(&b).ok())
+            .filter(|d| d.key == key)
+            .map(|d| d.files)
+            .unwrap_or_default();
+        let cutoff = SystemTime::now() - Duration::from_secs(2);
+        Cache {
+            file,
+            key,
+            known,
+            seen: Mutex::new(HashMap::new()),
+            cutoff_ns: nanos(Ok(cutoff)),
+            hits: AtomicU64::new(0),
+        }
+    }
+
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    /// Writes what this scan saw clean (files that vanished or now have
+    /// findings drop out). Atomic: a crash leaves the old cache or none.
+    pub fn save(&self) -> std::io::Result<()> {
+        let files = self.seen.lock().map(|s| s.clone()).unwrap_or_default();
+        let doc = OnDisk {
+            key: self.key.clone(),
+            files,
+        };
+        if let Some(parent) = self.file.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let tmp = self
+            .file
+            .with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, serde_json::to_vec(&doc)?)?;
+        std::fs::rename(&tmp, &self.file)
+    }
+}
+
+impl pipeguard_secrets::FileCache for Cache {
+    fn is_clean(&self, path: &str, meta: &std::fs::Metadata) -> bool {
+        let stamp = Stamp::of(meta);
+        if self.known.get(path) == Some(&stamp) {
+            if let Ok(mut s) = self.seen.lock() {
+                s.insert(path.to_string(), stamp);
+            }
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return true;
+        }
+        false
+    }
+
+    fn mark_clean(&self, path: &str, meta: &std::fs::Metadata) {
+        let stamp = Stamp::of(meta);
+        if stamp.mtime_ns >= self.cutoff_ns || stamp.ctime_ns >= self.cutoff_ns {
+            return;
+        }
+        if let Ok(mut s) = self.seen.lock() {
+            s.insert(path.to_string(), stamp);
+        }
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
