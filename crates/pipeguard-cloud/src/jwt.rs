@@ -428,7 +428,10 @@ pub fn relevant_claims(jwt: &Jwt) -> Vec<(String, String)> {
 /// The `Condition` block of an AWS IAM trust policy that admits exactly
 /// this token's subject and audience from this issuer.
 pub fn aws_trust_condition(issuer: &str, audience: &str, sub: &str) -> Value {
-    let host = issuer.trim_start_matches("https://").trim_end_matches('/');
+    let host = issuer
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
     serde_json::json!({
         "Condition": {
             "StringEquals": {

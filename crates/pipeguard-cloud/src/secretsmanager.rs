@@ -47,16 +47,20 @@ fn parse_response(status: u16, text: &str, id: &str) -> Result<SecretValue, Clou
     let json: serde_json::Value = serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
     if !(200..300).contains(&status) {
         // `__type` may carry a namespace: `com.amazonaws…#ResourceNotFoundException`.
+        let (xml_code, xml_message) = xml_error(text);
         let code = json
             .get("__type")
             .and_then(|t| t.as_str())
             .map(|t| t.rsplit('#').next().unwrap_or(t).to_string())
+            .or(xml_code)
             .unwrap_or_else(|| format!("HTTP {status}"));
         let message = json
             .get("message")
             .or_else(|| json.get("Message"))
             .and_then(|m| m.as_str())
-            .unwrap_or("(no message)");
+            .map(str::to_string)
+            .or(xml_message)
+            .unwrap_or_else(|| "(no message)".into());
         return Err(CloudError::Aws {
             service: "Secrets Manager",
             operation: "GetSecretValue",
@@ -78,6 +82,22 @@ fn parse_response(status: u16, text: &str, id: &str) -> Result<SecretValue, Clou
     Err(CloudError::Malformed(format!(
         "secret `{id}`: the answer has neither SecretString nor SecretBinary"
     )))
+}
+
+/// Authorization failures can come back as a Query-style XML error even
+/// from a JSON service (IAM's layer, proxies, moto): take Code and Message
+/// from it when the body is not JSON.
+fn xml_error(text: &str) -> (Option<String>, Option<String>) {
+    let Ok(doc) = roxmltree::Document::parse(text) else {
+        return (None, None);
+    };
+    let get = |name: &str| {
+        doc.descendants()
+            .find(|n| n.is_element() && n.tag_name().name() == name)
+            .and_then(|n| n.text())
+            .map(|t| t.trim().to_string())
+    };
+    (get("Code"), get("Message"))
 }
 
 #[cfg(test)]
@@ -106,6 +126,16 @@ mod tests {
         .expect_err("missing");
         assert_eq!(e.aws_code(), Some("ResourceNotFoundException"));
         assert!(e.to_string().contains("secret `nope`"), "{e}");
+        let e = parse_response(
+            403,
+            "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>not authorized</Message></Error></Errors></ErrorResponse>",
+            "db",
+        )
+        .expect_err("denied");
+        assert_eq!(
+            e.to_string(),
+            "Secrets Manager GetSecretValue failed: AccessDenied: not authorized (secret `db`)"
+        );
         let e = parse_response(503, "", "x").expect_err("unavailable");
         assert_eq!(e.aws_code(), Some("HTTP 503"));
     }

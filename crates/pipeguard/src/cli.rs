@@ -48,6 +48,10 @@ enum Command {
     /// Work with the policy file.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Check a CI OIDC token against its issuer's keys and a trust policy's claims (feature `cloud`).
+    #[cfg(feature = "cloud")]
+    #[command(subcommand)]
+    Oidc(crate::oidc::OidcCommand),
 }
 
 #[derive(Subcommand)]
@@ -274,6 +278,8 @@ pub fn run() -> i32 {
         Command::Db(DbCommand::Status(a)) => db_status(a),
         Command::Rules(a) => rules(a),
         Command::Policy(PolicyCommand::Check { file }) => policy_check(&file),
+        #[cfg(feature = "cloud")]
+        Command::Oidc(c) => crate::oidc::run(c),
     };
     match result {
         Ok(code) => code,

@@ -5,6 +5,8 @@
 
 mod cli;
 mod code;
+#[cfg(feature = "cloud")]
+mod oidc;
 mod output;
 
 use std::process::ExitCode;
