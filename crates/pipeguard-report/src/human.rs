@@ -94,6 +94,17 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
                     writeln!(out, "        {}", p.paint(dim, snip))?;
                 }
             }
+            if !f.flow.is_empty() {
+                writeln!(out, "    data flow:")?;
+                for (i, step) in f.flow.iter().enumerate() {
+                    let l = &step.location;
+                    let at = match l.line {
+                        Some(line) => format!("{}:{line}", l.path),
+                        None => l.path.clone(),
+                    };
+                    writeln!(out, "      {}. {at}  {}", i + 1, step.message)?;
+                }
+            }
             writeln!(
                 out,
                 "    {}",

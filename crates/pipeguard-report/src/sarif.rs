@@ -127,6 +127,20 @@ pub fn to_value(report: &Report) -> Value {
             if let Some(first) = f.locations.first() {
                 r["locations"] = json!([location(first, None)]);
             }
+            // A data-flow finding carries its trace as one thread flow, source
+            // first, which code-scanning UIs render step by step.
+            if !f.flow.is_empty() {
+                let steps: Vec<Value> = f
+                    .flow
+                    .iter()
+                    .map(|st| {
+                        let mut loc = location(&st.location, None);
+                        loc["message"] = json!({ "text": st.message });
+                        json!({ "location": loc })
+                    })
+                    .collect();
+                r["codeFlows"] = json!([{ "threadFlows": [{ "locations": steps }] }]);
+            }
             if f.locations.len() > 1 {
                 r["relatedLocations"] = Value::Array(
                     f.locations[1..]

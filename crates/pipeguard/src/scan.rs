@@ -594,11 +594,45 @@ fn secrets_of(files: &[(PathBuf, String)], scanner: &Scanner) -> Vec<Finding> {
         .collect()
 }
 
-fn code(_ctx: &Ctx) -> anyhow::Result<Part> {
-    Ok(Part {
-        note: "no source analyzer in this build".into(),
-        ..Part::default()
-    })
+fn code(ctx: &Ctx) -> anyhow::Result<Part> {
+    let engine = pipeguard_sast::Engine::new().map_err(|e| anyhow::anyhow!(e))?;
+    let mut part = Part::default();
+    match ctx.diff {
+        None => {
+            let opts = pipeguard_sast::Options {
+                scan_ignored: ctx.policy.secrets.scan_ignored,
+                ..pipeguard_sast::Options::default()
+            };
+            let o = engine.scan_path(ctx.root, &opts);
+            part.files = o.stats.files;
+            part.bytes = o.stats.bytes;
+            part.findings = o.findings;
+            part.problems = o.problems;
+            part.note = format!("{} lines", o.stats.lines);
+        }
+        Some(d) => {
+            let files = changed_files(ctx, |p| {
+                pipeguard_sast::lang::Lang::from_path(Path::new(p)).is_some()
+            });
+            let outs: Vec<(u64, Vec<Finding>, Option<Problem>)> = files
+                .par_iter()
+                .filter_map(|(path, rel)| {
+                    let data = std::fs::read(path).ok()?;
+                    let (f, p) = engine.scan_file(rel, &data);
+                    Some((data.len() as u64, f, p))
+                })
+                .collect();
+            for (n, f, p) in outs {
+                part.bytes += n;
+                part.files += 1;
+                part.findings.extend(f);
+                part.problems.extend(p);
+            }
+            // A flow is the change's doing when its sink line was touched.
+            part.findings = only_touched(std::mem::take(&mut part.findings), Some(d));
+        }
+    }
+    Ok(part)
 }
 
 fn images(ctx: &Ctx) -> anyhow::Result<Part> {

@@ -415,3 +415,135 @@ fn the_cache_skips_unchanged_files_and_rescans_changed_ones() {
         .unwrap();
     assert_eq!(json(&out.stdout)["summary"]["files_scanned"], 50);
 }
+
+#[test]
+fn init_writes_a_policy_suited_to_the_tree_that_policy_check_accepts() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("repo");
+    std::fs::create_dir(&d).unwrap();
+    repo_with_history(&d);
+    write(&d, "tests/fixtures/fake.env", "x=1\n");
+    write(&d, "app/main.py", "print(1)\n");
+    pipeguard().arg("init").arg(&d).assert().code(0);
+    let text = std::fs::read_to_string(d.join("pipeguard.toml")).unwrap();
+    assert!(text.contains("lockfiles: PyPI (1)"), "{text}");
+    assert!(
+        text.contains("analyzers = [\"secrets\", \"deps\", \"ci\", \"dockerfile\", \"code\"]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"tests/fixtures/**\""),
+        "fixture dirs are suggested: {text}"
+    );
+    assert!(text.contains("history = \"full\""));
+    pipeguard()
+        .args(["policy", "check"])
+        .arg(d.join("pipeguard.toml"))
+        .assert()
+        .code(0);
+    // It never overwrites a policy silently.
+    let out = pipeguard().arg("init").arg(&d).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    // A tree with no lockfile gets no [deps] section, and no git history depth.
+    let bare = t.path().join("bare");
+    write(&bare, "README.md", "hi\n");
+    let out = pipeguard()
+        .args(["init", "--stdout"])
+        .arg(&bare)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains("[deps]") && text.contains("history = \"none\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn source_code_flows_reach_sarif_code_flows_and_pr_mode_keeps_only_touched_sinks() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("repo");
+    std::fs::create_dir(&d).unwrap();
+    init_repo(&d);
+    write(
+        &d,
+        "app/views.py",
+        "from flask import request\nimport subprocess\n\ndef old():\n    host = request.args.get(\"host\")\n    subprocess.call(\"ping \" + host, shell=True)\n",
+    );
+    git(&d, &["add", "-A"]);
+    git(&d, &["commit", "-q", "-m", "base"]);
+    git(&d, &["checkout", "-q", "-b", "feature"]);
+    let mut text = std::fs::read_to_string(d.join("app/views.py")).unwrap();
+    text.push_str("\ndef new(db):\n    uid = request.args.get(\"id\")\n    db.execute(\"SELECT * FROM users WHERE id = \" + uid)\n");
+    write(&d, "app/views.py", text);
+    git(&d, &["commit", "-q", "-am", "feature"]);
+
+    let sarif = |extra: &[&str]| {
+        let out = pipeguard()
+            .args([
+                "scan",
+                "--only",
+                "code",
+                "--no-cache",
+                "--no-progress",
+                "-f",
+                "sarif",
+            ])
+            .args(extra)
+            .arg(&d)
+            .output()
+            .unwrap();
+        json(&out.stdout)
+    };
+    let full = sarif(&["--profile", "main"]);
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sarif-schema-2.1.0.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&full)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let flows = |v: &serde_json::Value| -> Vec<serde_json::Value> {
+        v["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["codeFlows"].is_array())
+            .cloned()
+            .collect()
+    };
+    let results = flows(&full);
+    assert_eq!(results.len(), 2, "{full:#}");
+    for r in &results {
+        let steps = r["codeFlows"][0]["threadFlows"][0]["locations"]
+            .as_array()
+            .expect("a data-flow finding carries its trace");
+        assert!(steps.len() >= 2, "source and sink at least: {r:#}");
+        let first = steps[0]["location"]["physicalLocation"]["region"]["startLine"].as_u64();
+        let last =
+            steps.last().unwrap()["location"]["physicalLocation"]["region"]["startLine"].as_u64();
+        assert!(first < last, "the trace runs from source to sink");
+    }
+    let pr = sarif(&["--diff-base", "main"]);
+    let results = flows(&pr);
+    assert_eq!(results.len(), 1, "only the new flow: {pr:#}");
+    assert!(
+        pr["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["locations"][0]["physicalLocation"]["region"]["startLine"] != 6),
+        "nothing on the untouched line 6"
+    );
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        10
+    );
+}
