@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use pipeguard_core::{
-    Confidence, Finding, Fingerprint, FlowStep, Location, Problem, Remediation, Severity,
+    Confidence, Finding, Fingerprint, FlowStep, Location, Problem, Remediation, RuleMeta, Severity,
 };
 use rayon::prelude::*;
 
@@ -212,32 +212,27 @@ impl Engine {
             let end = m.node.end_position();
             let code = std::str::from_utf8(&bytes[m.node.byte_range()]).unwrap_or("");
             let normalized: String = code.split_whitespace().collect::<Vec<_>>().join(" ");
-            out.push(Finding {
-                rule_id: r.id.clone(),
-                rule_name: r.name.clone(),
-                aliases: vec![r.cwe.clone()],
-                analyzer: ANALYZER.to_string(),
-                severity: r.severity,
-                confidence: r.confidence,
-                message: r.message.clone(),
-                locations: vec![Location {
+            out.push(finding(
+                &r.id,
+                &r.name,
+                &r.cwe,
+                r.severity,
+                r.confidence,
+                r.message.clone(),
+                &r.message,
+                Location {
                     end_line: Some(end.row as u32 + 1),
                     end_column: Some(end.column as u32 + 1),
                     ..Location::at(path, line, pos.column as u32 + 1)
-                }],
-                fingerprint: Fingerprint::from_parts(&[
+                },
+                Fingerprint::from_parts(&[
                     ANALYZER.as_bytes(),
                     r.id.as_bytes(),
                     path.as_bytes(),
                     normalized.as_bytes(),
                 ]),
-                secret: None,
-                remediation: Some(Remediation {
-                    description: r.message.clone(),
-                    replacement: None,
-                }),
-                flow: Vec::new(),
-            });
+                Vec::new(),
+            ));
         }
         (out, None, root.has_error())
     }
@@ -285,20 +280,20 @@ impl Engine {
                 message: s.message.clone(),
             })
             .collect();
-        Finding {
-            rule_id: rule_id.to_string(),
-            rule_name: kind.name.clone(),
-            aliases: vec![kind.cwe.clone()],
-            analyzer: ANALYZER.to_string(),
+        finding(
+            rule_id,
+            &kind.name,
+            &kind.cwe,
             severity,
             confidence,
             message,
-            locations: vec![Location {
+            fix,
+            Location {
                 end_line: Some(h.span.end_line),
                 end_column: Some(h.span.end_column),
                 ..Location::at(path, h.span.line, h.span.column)
-            }],
-            fingerprint: Fingerprint::from_parts(&[
+            },
+            Fingerprint::from_parts(&[
                 ANALYZER.as_bytes(),
                 rule_id.as_bytes(),
                 path.as_bytes(),
@@ -306,13 +301,8 @@ impl Engine {
                 h.callee.as_bytes(),
                 source.as_bytes(),
             ]),
-            secret: None,
-            remediation: Some(Remediation {
-                description: fix.clone(),
-                replacement: None,
-            }),
             flow,
-        }
+        )
     }
 
     /// Scans a directory (or one file) in parallel, honouring `.gitignore`.
@@ -418,6 +408,45 @@ impl Engine {
         }
         outcome
     }
+}
+
+/// The core builder gives the finding its shape (and any fields added to it
+/// later); the rule's own facts replace the placeholder's.
+static SHAPE: RuleMeta = RuleMeta {
+    id: "sast",
+    name: "sast",
+    severity: Severity::Medium,
+    confidence: Confidence::Medium,
+    fix: "",
+};
+
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    id: &str,
+    name: &str,
+    cwe: &str,
+    severity: Severity,
+    confidence: Confidence,
+    message: String,
+    fix: &str,
+    location: Location,
+    fingerprint: Fingerprint,
+    flow: Vec<FlowStep>,
+) -> Finding {
+    let mut f = SHAPE.finding(ANALYZER, location, id, String::new(), None);
+    f.rule_id = id.to_string();
+    f.rule_name = name.to_string();
+    f.aliases = vec![cwe.to_string()];
+    f.severity = severity;
+    f.confidence = confidence;
+    f.message = message;
+    f.fingerprint = fingerprint;
+    f.remediation = Some(Remediation {
+        description: fix.to_string(),
+        replacement: None,
+    });
+    f.flow = flow;
+    f
 }
 
 fn memchr_count(data: &[u8]) -> u64 {

@@ -146,6 +146,9 @@ pub struct Sink {
     /// Not a sink when the call's text matches (a safe option given).
     #[serde(default)]
     pub unless: Option<String>,
+    /// Only a sink when the call's text matches (`exec.Command("sh", "-c", …)`).
+    #[serde(default)]
+    pub when: Option<String>,
     /// Sinks whose danger depends on more context than the engine sees.
     #[serde(default)]
     pub confidence: Option<Confidence>,
@@ -235,8 +238,8 @@ impl RuleSet {
                         s.kind
                     ));
                 }
-                if let Some(u) = &s.unless {
-                    Regex::new(u).map_err(|e| format!("rules/{fam}/taint.toml: {e}"))?;
+                for re in s.unless.iter().chain(&s.when) {
+                    Regex::new(re).map_err(|e| format!("rules/{fam}/taint.toml: {e}"))?;
                 }
             }
             tables.insert(fam, t);

@@ -70,6 +70,7 @@ pub struct CSink {
     kwargs: Vec<String>,
     requires_kwarg: Option<(String, String)>,
     unless: Option<Regex>,
+    when: Option<Regex>,
     confidence: Option<Confidence>,
 }
 
@@ -123,6 +124,12 @@ impl Tables {
                     requires_kwarg: s.requires_kwarg.clone(),
                     unless: s
                         .unless
+                        .as_deref()
+                        .map(Regex::new)
+                        .transpose()
+                        .map_err(|e| e.to_string())?,
+                    when: s
+                        .when
                         .as_deref()
                         .map(Regex::new)
                         .transpose()
@@ -271,6 +278,9 @@ struct Summary {
 
 struct Frame {
     env: Env,
+    /// Local variables holding a known integer (`int num = 196;`), for
+    /// conditions that decide a branch.
+    consts: HashMap<String, i64>,
     types: HashMap<String, Vec<String>>,
     exited: bool,
     returns: Option<Taint>,
@@ -338,6 +348,7 @@ impl<'a> FileAnalysis<'a> {
     fn frame(&self, name: &str) -> Frame {
         Frame {
             env: Env::new(),
+            consts: HashMap::new(),
             types: HashMap::new(),
             exited: false,
             returns: None,
@@ -431,7 +442,13 @@ impl<'a> FileAnalysis<'a> {
         if base.is_empty() {
             return Vec::new();
         }
-        split(&base)
+        let segs = split(&base);
+        // Java names types by package (`javax.xml.xpath.XPath`), while the
+        // tables name the class; Go's `http.Request` keeps its package.
+        if self.lang == Lang::Java {
+            return segs.last().cloned().into_iter().collect();
+        }
+        segs
     }
 
     fn is_route(&self, f: Node) -> bool {
@@ -987,7 +1004,9 @@ impl<'a> FileAnalysis<'a> {
         };
         let callee = p.join(".");
 
-        // Sinks.
+        // Sinks. What a sink returns (rows, file contents, a response) is
+        // not the caller's input any more.
+        let mut is_sink = false;
         for sink in &self.t.sinks {
             if !self.matches_any(fr, &sink.pats, &p) {
                 continue;
@@ -1002,6 +1021,12 @@ impl<'a> FileAnalysis<'a> {
             {
                 continue;
             }
+            if let Some(w) = &sink.when
+                && !w.is_match(self.text(n))
+            {
+                continue;
+            }
+            is_sink = true;
             let bit = 1u32 << sink.kind;
             let mut hit: Option<(Taint, String)> = None;
             for (i, t) in arg_t.iter().enumerate() {
@@ -1055,6 +1080,9 @@ impl<'a> FileAnalysis<'a> {
             }
         }
 
+        if is_sink {
+            return None;
+        }
         let mut all = recv_t.clone();
         for a in &arg_t {
             all = union(all, a.clone());
@@ -1440,6 +1468,14 @@ impl<'a> FileAnalysis<'a> {
         augmented: bool,
     ) {
         let key = p.join(".");
+        match self.const_int(fr, value).filter(|_| !augmented) {
+            Some(c) => {
+                fr.consts.insert(key.clone(), c);
+            }
+            None => {
+                fr.consts.remove(&key);
+            }
+        }
         let old = fr.env.get(&key).and_then(|v| v.t.clone());
         let formatting = augmented || self.is_formatting(value);
         let t = if augmented { union(old, t) } else { t };
@@ -1521,8 +1557,8 @@ impl<'a> FileAnalysis<'a> {
     /// Simple constant conditions (`7 * 42 - 106 > 200`, `num > 200` with a
     /// local integer), which decide which branch runs.
     fn const_int(&self, fr: &Frame, n: Node) -> Option<i64> {
-        let _ = fr;
         match n.kind() {
+            "identifier" => fr.consts.get(self.text(n)).copied(),
             "integer" | "decimal_integer_literal" | "number" | "int_literal" => {
                 self.text(n).parse().ok()
             }

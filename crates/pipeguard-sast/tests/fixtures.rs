@@ -60,3 +60,13 @@ fn python_fixtures() {
 fn javascript_and_typescript_fixtures() {
     check_dir("javascript");
 }
+
+#[test]
+fn java_fixtures() {
+    check_dir("java");
+}
+
+#[test]
+fn go_fixtures() {
+    check_dir("go");
+}
