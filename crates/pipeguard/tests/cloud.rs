@@ -832,6 +832,52 @@ fn aws_secret_through_github_oidc_sts_and_secrets_manager() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("ok (SecretBinary, 40 bytes)"), "{stdout}");
+
+    // GitLab CI: the token is in the variable an `id_tokens:` entry named.
+    aws.moto.enforce_auth_after_one_request();
+    let out = pipeguard()
+        .args(
+            [
+                &[
+                    "oidc",
+                    "aws-secret",
+                    "aws-sm:app/db",
+                    "--token-env",
+                    "DEPLOY_ID_TOKEN",
+                ][..],
+                &ep,
+            ]
+            .concat(),
+        )
+        .env_clear()
+        .env("DEPLOY_ID_TOKEN", &aws.jwt)
+        .env("CI_JOB_ID", "77")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ROLE_ARN", ROLE)
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("as arn:aws:sts::123456789012:assumed-role/ci/pipeguard-gl-77;"),
+        "{stdout}"
+    );
+    aws.assert_no_credentials(&out);
+    let sts = aws.sts.seen();
+    assert_eq!(sts.len(), 3);
+    assert!(
+        String::from_utf8_lossy(&sts[2].body).contains(&format!("WebIdentityToken={}", aws.jwt))
+    );
+    assert_eq!(
+        aws.github.seen().len(),
+        2,
+        "GitLab mode does not call GitHub's endpoint"
+    );
 }
 
 #[test]
