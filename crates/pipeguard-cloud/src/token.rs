@@ -199,6 +199,29 @@ mod tests {
     }
 
     #[test]
+    fn token_file_from_the_aws_variable_and_its_errors_name_the_file() {
+        let dir = std::env::temp_dir().join(format!("pipeguard-token-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("token");
+        std::fs::write(&file, format!("{JWT}\n")).expect("write");
+        let path: &'static str = Box::leak(file.display().to_string().into_boxed_str());
+        let pairs: &'static [(&'static str, &'static str)] =
+            Box::leak(vec![("AWS_WEB_IDENTITY_TOKEN_FILE", path)].into_boxed_slice());
+        let t = TokenSource::default()
+            .obtain(&env_of(pairs))
+            .expect("token");
+        assert_eq!((t.expose(), t.source.as_str()), (JWT, path));
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+        let e = TokenSource::default()
+            .obtain(&env_of(pairs))
+            .expect_err("gone");
+        assert!(
+            e.to_string().contains(path) && e.to_string().contains("cannot read token file"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn debug_never_shows_the_token() {
         let t = OidcToken::new(JWT.into(), "x");
         assert!(!format!("{t:?}").contains("eyJ"));
