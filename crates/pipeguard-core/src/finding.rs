@@ -179,6 +179,23 @@ pub struct Finding {
     /// order (SARIF `codeFlows`). Empty for everything else.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub flow: Vec<FlowStep>,
+    /// For dependency findings: the package it is about (GitLab's
+    /// dependency-scanning report and SBOM-aware consumers need it).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub package: Option<PackageRef>,
+}
+
+/// A package at a version, as a dependency finding names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageRef {
+    pub ecosystem: String,
+    pub name: String,
+    pub version: String,
+    /// Smallest version that fixes every advisory of the finding, if known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<String>,
+    /// Whether the project depends on it directly.
+    pub direct: bool,
 }
 
 /// One step of a data flow: where the value went and what happened to it

@@ -13,7 +13,9 @@ pub mod report;
 pub mod rule;
 pub mod run;
 
-pub use finding::{Confidence, Finding, FlowStep, GitOrigin, Location, Remediation, Severity};
+pub use finding::{
+    Confidence, Finding, FlowStep, GitOrigin, Location, PackageRef, Remediation, Severity,
+};
 pub use fingerprint::Fingerprint;
 pub use policy::{IgnoreEntry, Policy, PolicyError};
 pub use redact::Redacted;

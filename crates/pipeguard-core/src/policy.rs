@@ -435,6 +435,7 @@ fn meta_finding(
         secret: None,
         remediation: None,
         flow: Vec::new(),
+        package: None,
     }
 }
 
@@ -485,6 +486,7 @@ mod tests {
             secret: None,
             remediation: None,
             flow: Vec::new(),
+            package: None,
         }
     }
 

@@ -42,6 +42,9 @@ pub struct Report {
     pub command: String,
     pub root: String,
     pub fail_on: Severity,
+    /// The commit the scanned tree is at, when it is a git checkout.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
     pub summary: Summary,
     pub findings: Vec<Finding>,
     pub problems: Vec<Problem>,
@@ -64,6 +67,7 @@ impl Report {
             command: command.to_string(),
             root: root.to_string(),
             fail_on,
+            commit: None,
             summary: Summary::default(),
             findings: Vec::new(),
             problems: Vec::new(),

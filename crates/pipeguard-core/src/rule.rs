@@ -48,6 +48,7 @@ impl RuleMeta {
                 replacement,
             }),
             flow: Vec::new(),
+            package: None,
         }
     }
 }

@@ -14,7 +14,7 @@ pub const SOURCE_SCHEMES: &[&str] = &["env:", "age:", "aws-sm:"];
 pub const DEFAULT_MIN_LENGTH: usize = 6;
 
 /// `[run]`: settings of `pipeguard run` and `pipeguard mask`.
-#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RunConfig {
     /// `[[run.secret]]`: the secrets `pipeguard run` resolves and gives to the
@@ -42,6 +42,20 @@ pub struct RunConfig {
 
 fn yes() -> bool {
     true
+}
+
+// By hand: a policy without `[run]` must mean the same as an empty one,
+// and `mask-rules` defaults to on.
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            secret: Vec::new(),
+            mask_env: Vec::new(),
+            marker: None,
+            min_length: None,
+            mask_rules: true,
+        }
+    }
 }
 
 /// One `[[run.secret]]` entry.
@@ -130,6 +144,13 @@ mod tests {
         assert_eq!(p.run.marker(), "***");
         assert_eq!(p.run.min_length(), 6);
         assert!(p.run.mask_rules);
+    }
+
+    #[test]
+    fn no_run_section_means_the_defaults() {
+        let p = Policy::parse("fail-on = \"high\"\n", "pipeguard.toml").expect("valid");
+        assert!(p.run.mask_rules, "rules are masked unless turned off");
+        assert!(p.run.secret.is_empty());
     }
 
     #[test]

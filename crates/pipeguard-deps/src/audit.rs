@@ -104,6 +104,7 @@ fn finding(id: &str, detail: String, location: Location, key: &[&[u8]]) -> Findi
             replacement: None,
         }),
         flow: Vec::new(),
+        package: None,
     }
 }
 

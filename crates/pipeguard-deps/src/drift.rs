@@ -211,6 +211,7 @@ fn drift_finding(eco: Ecosystem, manifest: &str, lock: &str, name: &str, line: u
             replacement: None,
         }),
         flow: Vec::new(),
+        package: None,
     }
 }
 

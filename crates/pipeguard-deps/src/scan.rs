@@ -485,6 +485,13 @@ fn match_lockfile(f: &Found, index: &Index) -> Vec<(Key, Finding)> {
                             replacement: fix.clone(),
                         }),
                         flow: Vec::new(),
+                        package: Some(pipeguard_core::PackageRef {
+                            ecosystem: eco.osv_name().to_string(),
+                            name: pkg.name.clone(),
+                            version: pkg.version.clone(),
+                            fixed: fix.clone(),
+                            direct: pkg.direct,
+                        }),
                     },
                 ));
             }

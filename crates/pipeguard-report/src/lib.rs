@@ -8,6 +8,7 @@ use std::str::FromStr;
 use pipeguard_core::Report;
 
 pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod junit;
@@ -23,6 +24,25 @@ pub enum Format {
     /// GitHub Actions workflow commands (annotations).
     Github,
     Markdown,
+    /// GitLab security reports (schema 15.2.1), one per report type.
+    GitlabSecretDetection,
+    GitlabDependencyScanning,
+    GitlabSast,
+}
+
+impl Format {
+    /// Every format name `--format` accepts.
+    pub const NAMES: [&'static str; 9] = [
+        "human",
+        "json",
+        "sarif",
+        "junit",
+        "github",
+        "markdown",
+        "gitlab-secret-detection",
+        "gitlab-dependency-scanning",
+        "gitlab-sast",
+    ];
 }
 
 impl FromStr for Format {
@@ -35,8 +55,12 @@ impl FromStr for Format {
             "junit" => Ok(Format::Junit),
             "github" => Ok(Format::Github),
             "markdown" | "md" => Ok(Format::Markdown),
+            "gitlab-secret-detection" => Ok(Format::GitlabSecretDetection),
+            "gitlab-dependency-scanning" => Ok(Format::GitlabDependencyScanning),
+            "gitlab-sast" => Ok(Format::GitlabSast),
             other => Err(format!(
-                "unknown format `{other}` (expected human, json, sarif, junit, github or markdown)"
+                "unknown format `{other}` (expected one of {})",
+                Format::NAMES.join(", ")
             )),
         }
     }
@@ -51,5 +75,10 @@ pub fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write)
         Format::Junit => junit::render(report, out),
         Format::Github => github::render(report, out),
         Format::Markdown => markdown::render(report, out),
+        Format::GitlabSecretDetection => gitlab::render(report, gitlab::Kind::SecretDetection, out),
+        Format::GitlabDependencyScanning => {
+            gitlab::render(report, gitlab::Kind::DependencyScanning, out)
+        }
+        Format::GitlabSast => gitlab::render(report, gitlab::Kind::Sast, out),
     }
 }

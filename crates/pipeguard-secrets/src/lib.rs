@@ -361,6 +361,7 @@ impl<'e> Grouper<'e> {
                     replacement: None,
                 }),
                 flow: Vec::new(),
+                package: None,
             });
         }
         Outcome {

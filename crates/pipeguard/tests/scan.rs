@@ -547,3 +547,162 @@ fn source_code_flows_reach_sarif_code_flows_and_pr_mode_keeps_only_touched_sinks
         10
     );
 }
+
+fn gitlab_schema(name: &str) -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/gitlab")
+        .join(name);
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+#[test]
+fn gitlab_reports_split_findings_by_type_and_match_their_schemas() {
+    let t = tempfile::tempdir().unwrap();
+    let db = fixture_db(t.path());
+    let d = t.path().join("repo");
+    std::fs::create_dir(&d).unwrap();
+    repo_with_history(&d);
+    let head = git(&d, &["rev-parse", "HEAD"]);
+    let render = |format: &str| {
+        let out = pipeguard()
+            .args([
+                "scan",
+                "--profile",
+                "main",
+                "--no-cache",
+                "--no-progress",
+                "-f",
+                format,
+            ])
+            .arg("--db")
+            .arg(&db)
+            .arg(&d)
+            .env_remove("CI_COMMIT_SHA")
+            .env_remove("GITHUB_SHA")
+            .env_remove("GITHUB_EVENT_NAME")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            !text.contains(&password("old")),
+            "no secret in a {format} report"
+        );
+        json(&out.stdout)
+    };
+    let cases = [
+        (
+            "gitlab-secret-detection",
+            "secret-detection-report-format.json",
+            "secret_detection",
+        ),
+        (
+            "gitlab-dependency-scanning",
+            "dependency-scanning-report-format.json",
+            "dependency_scanning",
+        ),
+        ("gitlab-sast", "sast-report-format.json", "sast"),
+    ];
+    let mut total = 0;
+    for (format, schema, scan_type) in cases {
+        let v = render(format);
+        let errors: Vec<String> = gitlab_schema(schema)
+            .iter_errors(&v)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{format}: GitLab would refuse it: {errors:?}\n{v:#}"
+        );
+        assert_eq!(v["scan"]["type"], scan_type);
+        let vulns = v["vulnerabilities"].as_array().unwrap();
+        assert!(!vulns.is_empty(), "{format} is empty");
+        total += vulns.len();
+        match scan_type {
+            "secret_detection" => {
+                // Working-tree secrets are attributed to the scanned commit.
+                assert!(vulns.iter().all(|x| {
+                    x["location"]["commit"]["sha"]
+                        .as_str()
+                        .is_some_and(|s| s.len() == 40)
+                }));
+                assert!(
+                    vulns
+                        .iter()
+                        .any(|x| x["location"]["commit"]["sha"] == head.as_str())
+                );
+                assert!(
+                    vulns
+                        .iter()
+                        .any(|x| x["location"]["file"] == "config/settings.py")
+                );
+            }
+            "dependency_scanning" => {
+                assert!(
+                    vulns
+                        .iter()
+                        .all(|x| x["location"]["dependency"]["package"]["name"] == "requests")
+                );
+                assert!(
+                    vulns
+                        .iter()
+                        .all(|x| x["location"]["dependency"]["version"] == "2.19.0")
+                );
+                assert!(vulns.iter().any(|x| {
+                    x["identifiers"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|i| i["type"] == "cve")
+                }));
+            }
+            _ => {
+                let files: Vec<&str> = vulns
+                    .iter()
+                    .filter_map(|x| x["location"]["file"].as_str())
+                    .collect();
+                assert!(
+                    files.contains(&".github/workflows/ci.yml") && files.contains(&"Dockerfile"),
+                    "{files:?}"
+                );
+                assert!(
+                    !files.contains(&"config/settings.py") && !files.contains(&"requirements.txt"),
+                    "secrets and advisories stay in their own reports: {files:?}"
+                );
+            }
+        }
+    }
+    // Together the three reports carry every finding of the scan (one
+    // vulnerability per place).
+    let all = {
+        let out = pipeguard()
+            .args([
+                "scan",
+                "--profile",
+                "main",
+                "--no-cache",
+                "--no-progress",
+                "-f",
+                "json",
+            ])
+            .arg("--db")
+            .arg(&db)
+            .arg(&d)
+            .env_remove("GITHUB_EVENT_NAME")
+            .output()
+            .unwrap();
+        json(&out.stdout)
+    };
+    let places: usize = findings(&all)
+        .iter()
+        .map(|f| f["locations"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(total, places);
+}

@@ -143,8 +143,24 @@ impl Kind {
         })
     }
 
-    /// Parses the file's text.
+    /// Parses the file's text. Credentials in the sources' URLs are dropped
+    /// here, once for every format (see [`strip_credentials`]).
     pub fn parse(self, text: &str) -> Result<Lockfile, ParseError> {
+        let mut lock = self.parse_raw(text)?;
+        for p in &mut lock.packages {
+            match &mut p.source {
+                Source::OtherRegistry(url) | Source::Url(url) | Source::Git { url, .. } => {
+                    if let std::borrow::Cow::Owned(clean) = strip_credentials(url) {
+                        *url = clean;
+                    }
+                }
+                Source::Registry | Source::Path(_) => {}
+            }
+        }
+        Ok(lock)
+    }
+
+    fn parse_raw(self, text: &str) -> Result<Lockfile, ParseError> {
         match self {
             Kind::CargoLock => cargo_lock::parse(text),
             Kind::PackageLock => package_lock::parse(text),
@@ -168,6 +184,27 @@ impl Kind {
             }),
         }
     }
+}
+
+/// A URL without the credentials a lockfile may record in it
+/// (`https://ci:TOKEN@npm.corp.net/…`, `git+https://TOKEN@github.com/…`):
+/// they must not reach a finding, an SBOM or a log, and no check needs them.
+/// The user part of `ssh://git@host` style URLs, which is no secret, stays.
+pub fn strip_credentials(url: &str) -> std::borrow::Cow<'_, str> {
+    let Some(i) = url.find("://") else {
+        return url.into();
+    };
+    let (scheme, rest) = (&url[..i], &url[i + 3..]);
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let Some(at) = authority.rfind('@') else {
+        return url.into();
+    };
+    let userinfo = &authority[..at];
+    let web = scheme.ends_with("http") || scheme.ends_with("https");
+    if !web && !userinfo.contains(':') {
+        return url.into();
+    }
+    format!("{scheme}://{}", &rest[at + 1..]).into()
 }
 
 /// Lookups shared by the parsers' tests.
@@ -199,5 +236,55 @@ pub(crate) mod test_util {
             .iter()
             .map(|&i| lock.packages[i].name.as_str())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_stripped_from_urls() {
+        let pw = format!("Pw{}", "7hQ2kLm9Xz4Rt8Vb");
+        assert_eq!(
+            strip_credentials(&format!("https://ci:{pw}@npm.corp.net/a/-/a-1.tgz")),
+            "https://npm.corp.net/a/-/a-1.tgz"
+        );
+        assert_eq!(
+            strip_credentials(&format!("git+https://{pw}@github.com/o/r.git")),
+            "git+https://github.com/o/r.git"
+        );
+        assert_eq!(
+            strip_credentials("git+ssh://git@github.com/o/r.git"),
+            "git+ssh://git@github.com/o/r.git"
+        );
+        assert_eq!(
+            strip_credentials(&format!("ssh://deploy:{pw}@host/r")),
+            "ssh://host/r"
+        );
+        // An `@` after the host is a path or a version, not user information.
+        assert_eq!(
+            strip_credentials("https://registry.npmjs.org/@scope/pkg/-/pkg-1.0.0.tgz"),
+            "https://registry.npmjs.org/@scope/pkg/-/pkg-1.0.0.tgz"
+        );
+        assert_eq!(strip_credentials("no scheme@here"), "no scheme@here");
+    }
+
+    /// Regression (issue #9, canary test): `unapproved-registry` findings and
+    /// SBOMs showed `https://ci:PASSWORD@…` registry URLs from lockfiles.
+    #[test]
+    fn parsed_sources_carry_no_credentials() {
+        let pw = format!("Pw{}", "7hQ2kLm9Xz4Rt8Vb");
+        let yarn = format!(
+            "# yarn lockfile v1\n\n\nleft-pad@^1.3.0:\n  version \"1.3.0\"\n  resolved \"https://ci:{pw}@npm.corp.net/left-pad/-/left-pad-1.3.0.tgz#abc\"\n"
+        );
+        let reqs = format!("--index-url https://ci:{pw}@pypi.corp.net/simple\nrequests==2.19.0\n");
+        for (kind, text) in [(Kind::YarnLock, yarn), (Kind::Requirements, reqs)] {
+            let lock = kind.parse(&text).expect("parses");
+            assert!(!lock.packages.is_empty(), "{kind:?}");
+            let shown = format!("{:?}", lock.packages);
+            assert!(!shown.contains(&pw), "{kind:?}: {shown}");
+            assert!(shown.contains("corp.net"), "{kind:?}: {shown}");
+        }
     }
 }
