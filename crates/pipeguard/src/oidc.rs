@@ -75,6 +75,9 @@ pub struct CheckArgs {
     /// exactly this token's subject and audience.
     #[arg(long)]
     trust_policy: bool,
+    /// Print the verdict as JSON (checks, claims, suggested condition) instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 fn parse_claim(s: &str) -> Result<(String, String), String> {
@@ -148,6 +151,40 @@ fn check(a: CheckArgs) -> anyhow::Result<i32> {
     };
     let rows = jwt::check(&token, &jwks, &expect, now);
 
+    let failed = rows.iter().filter(|r| !r.pass).count();
+    let code = if failed == 0 {
+        exit::CLEAN
+    } else {
+        exit::FINDINGS
+    };
+    let aud = a
+        .audience
+        .clone()
+        .or_else(|| token.claim_str("aud").map(str::to_string))
+        .unwrap_or_else(|| pipeguard_cloud::aws::DEFAULT_AUDIENCE.into());
+    let condition = token
+        .claim_str("sub")
+        .map(|sub| jwt::aws_trust_condition(&a.issuer, &aud, sub));
+    if a.json {
+        let doc = serde_json::json!({
+            "passed": failed == 0,
+            "token": {"from": from, "alg": token.header.alg, "kid": token.header.kid},
+            "jwks": {"from": jwks_from, "keys": jwks.keys.len()},
+            "checks": rows.iter().map(|r| serde_json::json!({
+                "name": r.name, "pass": r.pass, "expected": r.expected, "actual": r.actual,
+            })).collect::<Vec<_>>(),
+            "claims": jwt::RELEVANT_CLAIMS
+                .iter()
+                .filter_map(|c| token.claims.get(*c).map(|v| (c.to_string(), v.clone())))
+                .collect::<serde_json::Map<String, serde_json::Value>>(),
+            "aws_trust_condition": condition.map(|c| c["Condition"].clone()),
+        });
+        let mut text = serde_json::to_string_pretty(&doc)?;
+        text.push('\n');
+        output::write_stdout(text.as_bytes())?;
+        return Ok(code);
+    }
+
     let mut out = format!(
         "token from {from}: alg {}, kid {}; keys from {jwks_from} ({} key(s))\n\n",
         token.header.alg,
@@ -174,7 +211,6 @@ fn check(a: CheckArgs) -> anyhow::Result<i32> {
             r.actual
         ));
     }
-    let failed = rows.iter().filter(|r| !r.pass).count();
     let claims = jwt::relevant_claims(&token);
     if !claims.is_empty() {
         out.push_str("\nclaims:\n");
@@ -184,19 +220,11 @@ fn check(a: CheckArgs) -> anyhow::Result<i32> {
         }
     }
     if a.trust_policy {
-        match token.claim_str("sub") {
-            Some(sub) => {
-                let aud = a
-                    .audience
-                    .clone()
-                    .or_else(|| token.claim_str("aud").map(str::to_string))
-                    .unwrap_or_else(|| pipeguard_cloud::aws::DEFAULT_AUDIENCE.into());
-                let cond = jwt::aws_trust_condition(&a.issuer, &aud, sub);
-                out.push_str(&format!(
-                    "\nAWS trust-policy condition for this subject:\n{}\n",
-                    serde_json::to_string_pretty(&cond)?
-                ));
-            }
+        match &condition {
+            Some(cond) => out.push_str(&format!(
+                "\nAWS trust-policy condition for this subject:\n{}\n",
+                serde_json::to_string_pretty(cond)?
+            )),
             None => out.push_str("\n(no `sub` claim: no trust-policy condition to suggest)\n"),
         }
     }
@@ -206,11 +234,7 @@ fn check(a: CheckArgs) -> anyhow::Result<i32> {
         rows.len()
     ));
     output::write_stdout(out.as_bytes())?;
-    Ok(if failed == 0 {
-        exit::CLEAN
-    } else {
-        exit::FINDINGS
-    })
+    Ok(code)
 }
 
 /// `oidc aws-secret`: every step of `aws-sm:` resolution, reporting only

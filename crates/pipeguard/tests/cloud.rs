@@ -512,6 +512,38 @@ fn oidc_check_usage_errors_exit_2_without_echoing_the_token() {
         !stdout.contains(&token[..40])
             && !String::from_utf8_lossy(&out.stderr).contains(&token[..40])
     );
+
+    // --json: the same verdict for scripts; a wrong audience fails it.
+    let out = pipeguard()
+        .args(["oidc", "check"])
+        .arg(&file)
+        .args([
+            "--issuer",
+            &iss.url(),
+            "--audience",
+            "other",
+            "--json",
+            "--jwks",
+        ])
+        .arg(&jwks)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON verdict");
+    assert_eq!(doc["passed"], false);
+    let failed: Vec<&str> = doc["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["pass"] == false)
+        .map(|c| c["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(failed, ["aud"]);
+    assert_eq!(doc["claims"]["repository"], "octo/app");
+    assert_eq!(
+        doc["aws_trust_condition"]["StringEquals"][format!("127.0.0.1:{}:sub", iss.port)],
+        "repo:octo/app:ref:refs/heads/main"
+    );
 }
 
 // ------------------------------------------------------------ moto --
