@@ -36,8 +36,11 @@ pub struct RunConfig {
     /// `ghp_…`), even when the value is not a known secret (default true).
     #[serde(default = "yes")]
     pub mask_rules: bool,
-    // `[run.aws]` (AWS Secrets Manager through OIDC web identity) is added
-    // here by the `cloud` work as `pub aws: Option<…>`.
+    /// `[run.aws]`: how `aws-sm:` secrets are read. The CI's OIDC token is
+    /// exchanged at AWS STS for short-lived credentials, which read Secrets
+    /// Manager; no long-lived AWS key is involved. Needs a pipeguard built
+    /// with the `cloud` feature.
+    pub aws: Option<AwsConfig>,
 }
 
 fn yes() -> bool {
@@ -54,7 +57,65 @@ impl Default for RunConfig {
             marker: None,
             min_length: None,
             mask_rules: true,
+            aws: None,
         }
+    }
+}
+
+/// `[run.aws]`. Every key is optional: unset ones fall back to the standard
+/// AWS variables (`AWS_REGION`, `AWS_ROLE_ARN`, …) at run time.
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AwsConfig {
+    /// Region of the secrets and of STS (default: $AWS_REGION, then
+    /// $AWS_DEFAULT_REGION).
+    pub region: Option<String>,
+    /// ARN of the IAM role to assume; its trust policy must admit this CI's
+    /// token (default: $AWS_ROLE_ARN).
+    #[serde(default, deserialize_with = "role_arn")]
+    pub role_arn: Option<String>,
+    /// Secrets Manager endpoint: a VPC endpoint, LocalStack or moto (default:
+    /// https://secretsmanager.REGION.amazonaws.com).
+    pub endpoint_url: Option<String>,
+    /// STS endpoint (default: the regional https://sts.REGION.amazonaws.com).
+    pub sts_endpoint_url: Option<String>,
+    /// Audience of the OIDC token (default `sts.amazonaws.com`): requested
+    /// from GitHub Actions; GitLab's `id_tokens:` must declare the same `aud`.
+    pub audience: Option<String>,
+    /// Lifetime of the temporary credentials in seconds, 900 to 43200
+    /// (default: STS's, one hour).
+    #[serde(default, deserialize_with = "session_duration")]
+    pub session_duration: Option<u32>,
+    /// Role session name, shown in CloudTrail (default:
+    /// `pipeguard-gh-RUN-ATTEMPT` on GitHub, `pipeguard-gl-JOB` on GitLab).
+    pub session_name: Option<String>,
+    /// Environment variable that holds the OIDC token (a GitLab `id_tokens:`
+    /// name). Default: GitHub's token endpoint, then PIPEGUARD_ID_TOKEN,
+    /// AWS_ID_TOKEN, then the file in $AWS_WEB_IDENTITY_TOKEN_FILE.
+    pub token_env: Option<String>,
+    /// File that holds the OIDC token.
+    pub token_file: Option<std::path::PathBuf>,
+}
+
+fn role_arn<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    if s.starts_with("arn:") && s.contains(":role/") {
+        Ok(Some(s))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "`{s}` is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"
+        )))
+    }
+}
+
+fn session_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let n = u32::deserialize(d)?;
+    if (900..=43_200).contains(&n) {
+        Ok(Some(n))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "session-duration {n}: STS accepts 900 to 43200 seconds"
+        )))
     }
 }
 
@@ -151,6 +212,36 @@ mod tests {
         let p = Policy::parse("fail-on = \"high\"\n", "pipeguard.toml").expect("valid");
         assert!(p.run.mask_rules, "rules are masked unless turned off");
         assert!(p.run.secret.is_empty());
+    }
+
+    #[test]
+    fn run_aws_section_parses_and_checks_its_values_on_their_line() {
+        let p = Policy::parse(
+            "[run.aws]\nregion = \"eu-west-1\"\nrole-arn = \"arn:aws:iam::123456789012:role/deploy\"\nsession-duration = 900\n",
+            "pipeguard.toml",
+        )
+        .expect("valid policy");
+        let aws = p.run.aws.expect("[run.aws]");
+        assert_eq!(aws.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(aws.session_duration, Some(900));
+        for (bad, line, what) in [
+            (
+                "[run.aws]\n\nrole-arn = \"deploy\"\n",
+                "line 3",
+                "not an IAM role ARN",
+            ),
+            (
+                "[run.aws]\nsession-duration = 60\n",
+                "line 2",
+                "900 to 43200",
+            ),
+            ("[run.aws]\nrole = \"x\"\n", "line 2", "role"),
+        ] {
+            let msg = Policy::parse(bad, "pipeguard.toml")
+                .expect_err(bad)
+                .to_string();
+            assert!(msg.contains(line) && msg.contains(what), "{bad}: {msg}");
+        }
     }
 
     #[test]
