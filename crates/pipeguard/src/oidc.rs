@@ -29,6 +29,10 @@ pub enum OidcCommand {
 pub struct AwsSecretArgs {
     /// `aws-sm:NAME[#json-key]` (or just NAME[#json-key]).
     spec: String,
+    /// Policy whose `[run.aws]` supplies the settings (default: pipeguard.toml
+    /// in the current directory, if any); the options below override it.
+    #[arg(long, short = 'c', value_name = "FILE", env = "PIPEGUARD_CONFIG")]
+    config: Option<std::path::PathBuf>,
     /// AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION).
     #[arg(long)]
     region: Option<String>,
@@ -240,16 +244,23 @@ fn check(a: CheckArgs) -> anyhow::Result<i32> {
 /// `oidc aws-secret`: every step of `aws-sm:` resolution, reporting only
 /// what is safe to print.
 fn aws_secret_dry_run(a: AwsSecretArgs) -> anyhow::Result<i32> {
-    let settings = pipeguard_cloud::AwsSettings {
-        region: a.region,
-        role_arn: a.role_arn,
-        endpoint_url: a.endpoint_url,
-        sts_endpoint_url: a.sts_endpoint_url,
-        audience: a.audience,
-        token_env: a.token_env,
-        ..Default::default()
+    let policy = match &a.config {
+        Some(p) => pipeguard_core::Policy::load(p)?,
+        None => pipeguard_core::Policy::discover(Path::new("."))?,
     };
-    let (value, session) = fetch(&a.spec, &settings)?;
+    let mut aws = policy.run.aws.clone().unwrap_or_default();
+    let set = |field: &mut Option<String>, flag: Option<String>| {
+        if flag.is_some() {
+            *field = flag;
+        }
+    };
+    set(&mut aws.region, a.region);
+    set(&mut aws.role_arn, a.role_arn);
+    set(&mut aws.endpoint_url, a.endpoint_url);
+    set(&mut aws.sts_endpoint_url, a.sts_endpoint_url);
+    set(&mut aws.audience, a.audience);
+    set(&mut aws.token_env, a.token_env);
+    let (value, session) = fetch(&a.spec, &settings_of(&aws))?;
     let kind = if value.is_binary() {
         "SecretBinary"
     } else {
@@ -264,6 +275,31 @@ fn aws_secret_dry_run(a: AwsSecretArgs) -> anyhow::Result<i32> {
     );
     output::write_stdout(out.as_bytes())?;
     Ok(exit::CLEAN)
+}
+
+/// `aws-sm:` for `pipeguard run` and `pipeguard mask`: `spec` is what
+/// follows `aws-sm:` (`NAME[#json-key]`), settings from `[run.aws]`. Returns
+/// the value's bytes; errors never hold the value, the token or credentials.
+#[allow(dead_code, reason = "called by the aws-sm: arm of run.rs")]
+pub fn aws_secret(spec: &str, cfg: &pipeguard_core::run::RunConfig) -> anyhow::Result<Vec<u8>> {
+    let settings = cfg.aws.as_ref().map(settings_of).unwrap_or_default();
+    let (value, _) = fetch(&format!("aws-sm:{spec}"), &settings)?;
+    Ok(value.into_bytes())
+}
+
+/// `[run.aws]` as the cloud client wants it.
+fn settings_of(aws: &pipeguard_core::run::AwsConfig) -> pipeguard_cloud::AwsSettings {
+    pipeguard_cloud::AwsSettings {
+        region: aws.region.clone(),
+        role_arn: aws.role_arn.clone(),
+        endpoint_url: aws.endpoint_url.clone(),
+        sts_endpoint_url: aws.sts_endpoint_url.clone(),
+        audience: aws.audience.clone(),
+        session_duration: aws.session_duration,
+        session_name: aws.session_name.clone(),
+        token_env: aws.token_env.clone(),
+        token_file: aws.token_file.clone(),
+    }
 }
 
 /// Who the credentials belong to, for messages.

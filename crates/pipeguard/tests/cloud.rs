@@ -768,6 +768,18 @@ impl Aws {
             .expect("run pipeguard")
     }
 
+    /// A pipeguard.toml whose `[run.aws]` points at moto, plus `extra`.
+    fn policy(&self, dir: &tempfile::TempDir, extra: &str) -> PathBuf {
+        let path = dir.path().join("pipeguard.toml");
+        let text = format!(
+            "[run.aws]\nregion = \"us-east-1\"\nrole-arn = \"{ROLE}\"\nendpoint-url = \"{}\"\nsts-endpoint-url = \"{}\"\nsession-duration = 900\n{extra}",
+            self.moto.url(),
+            self.sts.url()
+        );
+        std::fs::write(&path, text).expect("write policy");
+        path
+    }
+
     fn endpoints(&self) -> [String; 4] {
         [
             "--endpoint-url".into(),
@@ -854,8 +866,16 @@ fn aws_secret_through_github_oidc_sts_and_secrets_manager() {
         "the exchange is unsigned"
     );
 
-    // A binary secret.
-    let out = aws.cmd(&[&["oidc", "aws-secret", "aws-sm:app/blob"][..], &ep].concat());
+    // A binary secret, with the settings from the policy's [run.aws].
+    let dir = tempfile::tempdir().expect("tmp");
+    let policy = aws.policy(&dir, "");
+    let out = aws.cmd(&[
+        "oidc",
+        "aws-secret",
+        "aws-sm:app/blob",
+        "-c",
+        policy.to_str().expect("utf-8"),
+    ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
