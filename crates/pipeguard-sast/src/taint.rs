@@ -93,6 +93,8 @@ pub struct Tables {
     source_annotations: Vec<String>,
     route_decorators: Option<Regex>,
     out_args: Vec<Pat>,
+    /// The HTML-output kind: what a Python route returns is the response body.
+    xss: Option<usize>,
 }
 
 impl Tables {
@@ -164,6 +166,7 @@ impl Tables {
                 .transpose()
                 .map_err(|e| e.to_string())?,
             out_args: pats(&t.out_args),
+            xss: rules.kinds.iter().position(|k| k.kind == "xss"),
         })
     }
 }
@@ -287,6 +290,8 @@ struct Frame {
     function: String,
     /// Computing a summary: hits from the parameter are recorded, not reported.
     summary: Option<Vec<Hit>>,
+    /// A Flask/FastAPI route: a string it returns is the HTML response.
+    route: bool,
 }
 
 pub struct FileAnalysis<'a> {
@@ -354,6 +359,7 @@ impl<'a> FileAnalysis<'a> {
             returns: None,
             function: name.to_string(),
             summary: None,
+            route: false,
         }
     }
 
@@ -509,6 +515,7 @@ impl<'a> FileAnalysis<'a> {
 
     fn analyze_function(&mut self, f: Node<'a>) {
         let mut fr = self.frame(&self.fn_name(f));
+        fr.route = self.lang == Lang::Python && self.is_route(f);
         self.setup_params(&mut fr, f);
         if let Some(body) = f.child_by_field_name("body") {
             self.eval(&mut fr, body);
@@ -840,6 +847,21 @@ impl<'a> FileAnalysis<'a> {
         }
         if syn.returns.contains(&k) {
             let t = self.eval_children(fr, n);
+            if fr.route
+                && let Some(kind) = self.t.xss
+                && let Some(v) = n.named_child(0)
+                && self.returns_text(v)
+                && let Some(tt) = &t
+                && tt.cleaned & (1u32 << kind) == 0
+            {
+                let mut steps = tt.steps.clone();
+                steps.push(Step {
+                    span: span(n),
+                    message: "returned as the HTML response body".to_string(),
+                });
+                let tt = tt.clone();
+                self.report(fr, kind, n, steps, &tt, "return", None);
+            }
             fr.returns = union(fr.returns.take(), t);
             fr.exited = true;
             return None;
@@ -1258,6 +1280,17 @@ impl<'a> FileAnalysis<'a> {
                 .is_some_and(|r| self.syn.strings.contains(&r.kind()));
         }
         false
+    }
+
+    /// A returned value that Flask sends as `text/html`: a string built
+    /// here, or a variable (a `(body, status)` tuple's first element too).
+    fn returns_text(&self, n: Node) -> bool {
+        match n.kind() {
+            "identifier" => true,
+            "tuple" | "expression_list" => n.named_child(0).is_some_and(|c| self.returns_text(c)),
+            "parenthesized_expression" => n.named_child(0).is_some_and(|c| self.returns_text(c)),
+            _ => self.is_formatting(n),
+        }
     }
 
     fn is_collection_literal(&self, n: Node) -> bool {

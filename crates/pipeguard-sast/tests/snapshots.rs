@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 
 fn findings(rel: &str) -> Value {
     let engine = Engine::new().unwrap();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel);
     let src = std::fs::read(&path).unwrap();
     let (mut found, _) = engine.scan_file(rel, &src);
     found.sort_by_key(|f| (f.locations[0].line, f.rule_id.clone()));
