@@ -120,6 +120,10 @@ pub struct Source {
     /// files): findings from them get lower confidence.
     #[serde(default)]
     pub weak: bool,
+    /// The sink kinds this source matters for (empty: all). A command-line
+    /// tool opening the files its user names is not path traversal.
+    #[serde(default)]
+    pub kinds: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

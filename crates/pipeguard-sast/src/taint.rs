@@ -59,6 +59,8 @@ pub struct CSource {
     what: String,
     pats: Vec<Pat>,
     weak: bool,
+    /// Kinds the value is born clean for.
+    cleaned: u32,
 }
 
 pub struct CSink {
@@ -148,6 +150,11 @@ impl Tables {
                     what: s.what.clone(),
                     pats: pats(&s.patterns),
                     weak: s.weak,
+                    cleaned: if s.kinds.is_empty() {
+                        0
+                    } else {
+                        !s.kinds.iter().fold(0, |m, k| m | rules.kind_bit(k))
+                    },
                 })
                 .collect(),
             sinks,
@@ -676,16 +683,22 @@ impl<'a> FileAnalysis<'a> {
         out
     }
 
-    fn source_for(&self, fr: &Frame, p: &[String]) -> Option<&'a CSource> {
+    /// The source `p` reads, if any. A one-word pattern (`input`) is a
+    /// function and matches only as the callee of a call, so a parameter
+    /// called `input` is not a source.
+    fn source_for(&self, fr: &Frame, p: &[String], call: bool) -> Option<&'a CSource> {
         // A local variable shadows a source name (`request = build()`).
         if p.first().is_some_and(|r| fr.env.contains_key(r)) {
             return None;
         }
         let cands = self.candidates(fr, p);
         self.t.sources.iter().find(|s| {
-            s.pats
-                .iter()
-                .any(|pat| cands.iter().any(|c| pat_match(pat, c, true)))
+            s.pats.iter().any(|pat| {
+                if pat.len() == 1 && pat[0] != "*" {
+                    return call && p.len() == 1 && pat[0] == p[0];
+                }
+                cands.iter().any(|c| pat_match(pat, c, true))
+            })
         })
     }
 
@@ -709,7 +722,7 @@ impl<'a> FileAnalysis<'a> {
                 span: span(n),
                 message: format!("{} `{}` read here", s.what, name),
             }],
-            cleaned: 0,
+            cleaned: s.cleaned,
             weak: s.weak,
             from_param: false,
         }
@@ -740,7 +753,7 @@ impl<'a> FileAnalysis<'a> {
         match k {
             "identifier" | "shorthand_property_identifier" => {
                 let p = vec![self.text(n).to_string()];
-                if let Some(s) = self.source_for(fr, &p) {
+                if let Some(s) = self.source_for(fr, &p, false) {
                     return Some(self.source_taint(n, s, &p, None));
                 }
                 return self.lookup(fr, &p);
@@ -906,7 +919,7 @@ impl<'a> FileAnalysis<'a> {
 
     fn eval_member(&mut self, fr: &mut Frame, n: Node<'a>) -> Option<Taint> {
         if let Some(p) = self.path(n) {
-            if let Some(s) = self.source_for(fr, &p) {
+            if let Some(s) = self.source_for(fr, &p, false) {
                 let key = p.last().filter(|_| p.len() > 1).cloned();
                 return Some(self.source_taint(n, s, &p, key));
             }
@@ -975,7 +988,7 @@ impl<'a> FileAnalysis<'a> {
         let recv = self.receiver(n);
 
         if let Some(p) = &path
-            && let Some(s) = self.source_for(fr, p)
+            && let Some(s) = self.source_for(fr, p, true)
         {
             for a in &pos {
                 self.eval(fr, *a);
