@@ -94,6 +94,12 @@ pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 pub fn emit(report: &Report, args: &CommonArgs) -> anyhow::Result<()> {
+    for (format, path) in args.extra_reports() {
+        let mut buf = Vec::new();
+        pipeguard_report::render(report, *format, false, &mut buf)?;
+        std::fs::write(path, &buf)
+            .with_context(|| format!("cannot write report to {}", path.display()))?;
+    }
     let mut buf = Vec::new();
     let to_tty = args.output().is_none() && std::io::stdout().is_terminal();
     pipeguard_report::render(report, args.format(), args.color(to_tty), &mut buf)?;

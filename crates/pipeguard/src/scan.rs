@@ -689,14 +689,16 @@ fn merge(findings: Vec<Finding>) -> Vec<Finding> {
                     kept.severity = f.severity;
                 }
                 for l in f.locations {
-                    let dup = kept.locations.iter().any(|k| {
-                        k.path == l.path
-                            && k.line == l.line
-                            && k.column == l.column
-                            && k.git == l.git
-                    });
-                    if !dup {
-                        kept.locations.push(l);
+                    // The same place seen in the tree and in the commit that
+                    // added it is one place; keep the one that names the commit.
+                    match kept
+                        .locations
+                        .iter_mut()
+                        .find(|k| k.path == l.path && k.line == l.line && k.column == l.column)
+                    {
+                        Some(k) if k.git.is_none() && l.git.is_some() => *k = l,
+                        Some(k) if k.git == l.git || l.git.is_none() => {}
+                        _ => kept.locations.push(l),
                     }
                 }
             }
