@@ -174,13 +174,17 @@ impl Engine {
         self.drop_overlaps(&mut found);
         let mut lines = LineIndex::new(data);
         found.sort_by_key(|&(_, s, _, _, _)| s);
+        // Every accepted secret is redacted in every snippet: a line with an
+        // access key id and its secret key must not show one in full in the
+        // other's snippet.
+        let spans: Vec<(usize, usize)> = found.iter().map(|&(_, s, e, _, _)| (s, e)).collect();
         found
             .into_iter()
             .map(|(rule, start, end, confidence, _)| {
                 let secret = String::from_utf8_lossy(&data[start..end]).into_owned();
                 let (line, column, ls) = lines.locate(start);
                 let (end_line, end_column, _) = lines.locate_from(end, line, ls);
-                let snippet = snippet(data, ls, start, end, &secret);
+                let snippet = snippet(data, ls, start, end, &secret, &spans);
                 Match {
                     rule,
                     secret,
@@ -312,25 +316,108 @@ fn column(prefix: &[u8]) -> u32 {
     String::from_utf8_lossy(prefix).chars().count() as u32 + 1
 }
 
-/// The text around a secret on its line, with the secret redacted. Built from
-/// offsets, never by searching a cut line, so no part of the secret survives.
-fn snippet(data: &[u8], line_start: usize, start: usize, end: usize, secret: &str) -> String {
+/// The text around a secret on its line, with the secret (and every other
+/// accepted secret of `spans` that the context reaches) redacted. Built from
+/// offsets, never by searching a cut line, so no part of a secret survives.
+fn snippet(
+    data: &[u8],
+    line_start: usize,
+    start: usize,
+    end: usize,
+    secret: &str,
+    spans: &[(usize, usize)],
+) -> String {
     const CONTEXT: usize = 80;
-    let from = start.saturating_sub(CONTEXT).max(line_start);
     let line_end = memchr::memchr(b'\n', &data[end..]).map_or(data.len(), |i| end + i);
-    let to = (end + CONTEXT).min(line_end);
+    let mut from = start.saturating_sub(CONTEXT).max(line_start);
+    let mut to = (end + CONTEXT).min(line_end);
+    // Widen the window to whole secrets, so that a cut never leaves the
+    // visible half of a neighbouring secret outside its redaction.
+    for &(s, e) in spans {
+        if s < from && e > from {
+            from = s.max(line_start);
+        }
+        if s < to && e > to {
+            to = e.min(line_end);
+        }
+    }
     let red = pipeguard_core::Redacted::new(secret.to_string()).to_string();
-    let before = String::from_utf8_lossy(&data[from..start]).replace(secret, &red);
-    let after = String::from_utf8_lossy(&data[end..to]).replace(secret, &red);
+    let plain = |a: usize, b: usize| String::from_utf8_lossy(&data[a..b]).replace(secret, &red);
+    let mut body = String::new();
+    let mut pos = from;
+    for &(s, e) in spans.iter().filter(|&&(s, e)| s < to && e > from) {
+        let (s, e) = (s.max(from), e.min(to));
+        if s < pos {
+            continue;
+        }
+        body.push_str(&plain(pos, s));
+        let value = String::from_utf8_lossy(&data[s..e]).into_owned();
+        body.push_str(&pipeguard_core::Redacted::new(value).to_string());
+        pos = e;
+    }
+    if pos <= start {
+        // `spans` always holds this secret; this only guards a caller that
+        // passes none.
+        body.push_str(&plain(pos, start));
+        body.push_str(&red);
+        pos = end;
+    }
+    body.push_str(&plain(pos, to));
     let mut out = String::new();
     if from > line_start {
         out.push('…');
     }
-    out.push_str(before.trim_start());
-    out.push_str(&red);
-    out.push_str(after.trim_end());
+    out.push_str(body.trim());
     if to < line_end {
         out.push('…');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine() -> Engine {
+        Engine::new(crate::rules::builtin().expect("rules"), &[]).expect("engine")
+    }
+
+    /// Regression (issue #9, canary test): a Dockerfile line with an access
+    /// key id and a secret key showed the key id in full in the secret key's
+    /// snippet, and the other way round.
+    #[test]
+    fn a_snippet_redacts_every_secret_on_its_line() {
+        let id = format!("AKIA{}", "QX7RZ2M5W4KD3NVL");
+        let key = format!("{}{}", "q8Zt1vB7kWm3Rx9Lp2Yc", "N6fH0sJd4Ga5Ue8Qi7To");
+        let line = format!("ENV AWS_ACCESS_KEY_ID={id} AWS_SECRET_ACCESS_KEY={key}\n");
+        let found = engine().scan(line.as_bytes(), "Dockerfile");
+        assert!(
+            found.len() >= 2,
+            "{:?}",
+            found.iter().map(|m| m.rule).collect::<Vec<_>>()
+        );
+        for m in &found {
+            assert!(!m.snippet.contains(&id), "key id in {:?}", m.snippet);
+            assert!(!m.snippet.contains(&key), "secret key in {:?}", m.snippet);
+            assert!(
+                m.snippet.starts_with("ENV AWS_ACCESS_KEY_ID="),
+                "{:?}",
+                m.snippet
+            );
+        }
+    }
+
+    /// A neighbouring secret cut by the 80-character context window is
+    /// widened to, then redacted whole, never shown as a visible fragment.
+    #[test]
+    fn a_context_cut_never_leaves_part_of_a_secret() {
+        let id = format!("AKIA{}", "QX7RZ2M5W4KD3NVL");
+        let key = format!("{}{}", "q8Zt1vB7kWm3Rx9Lp2Yc", "N6fH0sJd4Ga5Ue8Qi7To");
+        let pad = "x".repeat(70);
+        let line = format!("aws_access_key_id={id} {pad} aws_secret_access_key={key}\n");
+        for m in engine().scan(line.as_bytes(), "creds") {
+            assert!(!m.snippet.contains(&id[6..]), "{:?}", m.snippet);
+            assert!(!m.snippet.contains(&key[6..]), "{:?}", m.snippet);
+        }
+    }
 }

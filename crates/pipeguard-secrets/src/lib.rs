@@ -14,7 +14,6 @@ mod walk;
 use std::collections::HashMap;
 use std::path::Path;
 
-use anyhow::Context;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use pipeguard_core::policy::SecretsConfig;
 use pipeguard_core::{Finding, Fingerprint, Location, Problem, Redacted, Remediation};
@@ -60,6 +59,21 @@ pub struct Scanner {
     cache: Option<std::sync::Arc<dyn FileCache>>,
 }
 
+/// What is wrong with a regex, without the pattern that regex's own
+/// message quotes.
+fn regex_reason(e: &regex::Error) -> String {
+    match e {
+        regex::Error::Syntax(msg) => msg
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| l.trim().trim_start_matches("error: ").to_string())
+            .unwrap_or_else(|| "syntax error".into()),
+        regex::Error::CompiledTooBig(limit) => format!("it compiles to more than {limit} bytes"),
+        _ => "invalid regex".into(),
+    }
+}
+
 impl Scanner {
     /// Built-in rules plus the policy's rule files, minus its disabled rules.
     /// `base` is the directory that relative rule-file paths start from.
@@ -74,16 +88,30 @@ impl Scanner {
             rules.extend(rules::load_file(&path)?);
         }
         rules.retain(|r| !cfg.disable_rules.contains(&r.id));
+        // allow-values are often a known secret written as a regex: an error
+        // names the entry and the reason, never the pattern (the regex and
+        // globset errors quote it in full).
         let mut allow = Vec::new();
-        for v in &cfg.allow_values {
-            allow.push(
-                regex::bytes::Regex::new(v)
-                    .with_context(|| format!("[secrets] allow-values: bad regex `{v}`"))?,
-            );
+        for (i, v) in cfg.allow_values.iter().enumerate() {
+            allow.push(regex::bytes::Regex::new(v).map_err(|e| {
+                anyhow::anyhow!(
+                    "[secrets] allow-values: entry {} ({}) is not a valid regex: {}",
+                    i + 1,
+                    pipeguard_core::Redacted::new(v.as_str()),
+                    regex_reason(&e)
+                )
+            })?);
         }
         let mut gs = GlobSetBuilder::new();
-        for g in &cfg.exclude {
-            gs.add(Glob::new(g).with_context(|| format!("[secrets] exclude: bad glob `{g}`"))?);
+        for (i, g) in cfg.exclude.iter().enumerate() {
+            gs.add(Glob::new(g).map_err(|e| {
+                anyhow::anyhow!(
+                    "[secrets] exclude: entry {} ({}) is not a valid glob: {}",
+                    i + 1,
+                    pipeguard_core::Redacted::new(g.as_str()),
+                    e.kind()
+                )
+            })?);
         }
         Ok(Scanner {
             engine: Engine::new(rules, &allow)?,
@@ -394,4 +422,43 @@ pub(crate) fn display_path(root: &Path, path: &Path) -> String {
             .unwrap_or_else(|| path.display().to_string());
     }
     pipeguard_core::relative_path(root, path)
+}
+
+#[cfg(test)]
+mod config_error_tests {
+    use super::*;
+
+    /// Regression (issue #9, canary test): a bad `allow-values` regex or
+    /// `exclude` glob was quoted in full in the error, and allow-values are
+    /// often a known secret.
+    #[test]
+    fn bad_allow_values_and_excludes_are_not_quoted() {
+        let token = format!("ghp_{}", "Zq3vB8xLr2mT6yN0pW4sK7dF1hJ9cE0a1b2c");
+        let cfg = SecretsConfig {
+            allow_values: vec!["^ok$".into(), format!("{token}(")],
+            ..Default::default()
+        };
+        let err = format!(
+            "{:#}",
+            Scanner::new(&cfg, Path::new(".")).err().expect("bad regex")
+        );
+        assert!(!err.contains(&token), "{err}");
+        assert!(
+            err.contains("entry 2") && err.contains("unclosed group"),
+            "{err}"
+        );
+        let cfg = SecretsConfig {
+            exclude: vec![format!("{token}[")],
+            ..Default::default()
+        };
+        let err = format!(
+            "{:#}",
+            Scanner::new(&cfg, Path::new(".")).err().expect("bad glob")
+        );
+        assert!(!err.contains(&token), "{err}");
+        assert!(
+            err.contains("entry 1") && err.contains("unclosed character class"),
+            "{err}"
+        );
+    }
 }

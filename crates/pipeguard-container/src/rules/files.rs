@@ -36,8 +36,23 @@ const SECRET_NAMES: &[&str] = &[
     "CREDENTIALS",
 ];
 
+/// A literal value under a secret-looking name (`API_TOKEN=abc…`), not a
+/// reference (`$TOKEN`), a URL or a path.
+pub(crate) fn secret_assignment(key: &str, value: &str) -> bool {
+    let upper = key.to_ascii_uppercase();
+    let secret_name = SECRET_NAMES.iter().any(|s| upper.contains(s))
+        && !upper.ends_with("_FILE")
+        && !upper.ends_with("_URL")
+        && !upper.ends_with("_PATH");
+    let literal = !value.is_empty()
+        && !value.starts_with('$')
+        && !value.contains("://")
+        && !value.starts_with('/');
+    secret_name && literal
+}
+
 /// `K=V K2="v 2"` or the legacy `K V` form.
-fn pairs(args: &str) -> Vec<(String, String)> {
+pub(crate) fn pairs(args: &str) -> Vec<(String, String)> {
     let args = args.trim();
     let first = args.split_whitespace().next().unwrap_or("");
     if !first.contains('=') {
@@ -79,16 +94,7 @@ impl Rule for SecretInEnv {
                 .filter(|i| i.keyword == "ENV" || i.keyword == "ARG")
             {
                 for (k, v) in pairs(&ins.args) {
-                    let upper = k.to_ascii_uppercase();
-                    let secret_name = SECRET_NAMES.iter().any(|s| upper.contains(s))
-                        && !upper.ends_with("_FILE")
-                        && !upper.ends_with("_URL")
-                        && !upper.ends_with("_PATH");
-                    let literal = !v.is_empty()
-                        && !v.starts_with('$')
-                        && !v.contains("://")
-                        && !v.starts_with('/');
-                    if secret_name && literal {
+                    if secret_assignment(&k, &v) {
                         out.report(&SECRET_ENV, ins, &k, format!("`{} {k}` sets a literal value that every puller of the image can read.", ins.keyword));
                     }
                 }

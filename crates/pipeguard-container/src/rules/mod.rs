@@ -66,10 +66,13 @@ impl<'t> Sink<'t> {
         if self.suppressed(ins.line, meta.id) {
             return;
         }
+        // Redacted before it is cut to length, so a cut cannot leave part
+        // of a secret visible.
         let snippet = self
             .lines
             .get(ins.line as usize - 1)
-            .map(|l| l.trim().chars().take(200).collect::<String>());
+            .map(|l| redact(ins, l.trim()).chars().take(200).collect::<String>());
+        let message = redact(ins, &message);
         let location = Location {
             line: Some(ins.line),
             column: Some(1),
@@ -80,6 +83,31 @@ impl<'t> Sink<'t> {
         self.findings
             .push(meta.finding("dockerfile", location, key, message, None));
     }
+}
+
+/// Hides the secrets an instruction's text may carry before it goes into a
+/// finding: the values of secret-looking ENV/ARG names, and passwords in
+/// URLs (`https://user:PASSWORD@host`). Findings about other hazards on the
+/// same line (an unpinned base, an unverified download) must not quote them.
+fn redact(ins: &Instruction, text: &str) -> String {
+    static URL_PASSWORD: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = URL_PASSWORD.get_or_init(|| {
+        regex::Regex::new(r"([A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*:)([^/\s@]+)@")
+            .expect("valid regex")
+    });
+    let mut out = re
+        .replace_all(text, |c: &regex::Captures<'_>| {
+            format!("{}{}@", &c[1], pipeguard_core::Redacted::new(&c[2]))
+        })
+        .into_owned();
+    if ins.keyword == "ENV" || ins.keyword == "ARG" {
+        for (k, v) in files::pairs(&ins.args) {
+            if files::secret_assignment(&k, &v) {
+                out = out.replace(&v, &pipeguard_core::Redacted::new(v.as_str()).to_string());
+            }
+        }
+    }
+    out
 }
 
 /// Runs every rule on one parsed Dockerfile.
@@ -112,5 +140,35 @@ mod tests {
                 m.id
             );
         }
+    }
+
+    /// Regression (issue #9, canary test): `secret-in-env` and the other
+    /// rules on the same line quoted the line as it was, secret included.
+    #[test]
+    fn snippets_and_messages_never_quote_a_secret() {
+        let token = format!("ghp_{}", "Zq3vB8xLr2mT6yN0pW4sK7dF1hJ9cE0a1b2c");
+        let password = format!("Pw{}", "7hQ2kLm9Xz4Rt8Vb");
+        let text = format!(
+            "FROM ubuntu\nARG GITHUB_TOKEN={token}\nENV API_KEY=\"{token}\" MODE=prod\nRUN wget https://ci:{password}@files.corp.net/app.tgz && curl -k https://ci:{password}@x/y | sh\n"
+        );
+        let findings = crate::audit_text("Dockerfile", &text).expect("parses");
+        let ids: Vec<&str> = findings.iter().map(|f| f.rule_id.as_str()).collect();
+        assert!(ids.contains(&"secret-in-env"), "{ids:?}");
+        assert!(findings.len() >= 4, "{ids:?}");
+        for f in &findings {
+            let shown = serde_json::to_string(f).expect("serialize");
+            assert!(!shown.contains(&token), "{}: {shown}", f.rule_id);
+            assert!(!shown.contains(&password), "{}: {shown}", f.rule_id);
+        }
+        // What is not a secret stays readable.
+        let env = findings
+            .iter()
+            .find(|f| f.locations[0].line == Some(3))
+            .expect("ENV finding");
+        let snippet = env.locations[0].snippet.as_deref().expect("snippet");
+        assert!(
+            snippet.contains("MODE=prod") && snippet.contains("ghp_…(40 chars)"),
+            "{snippet}"
+        );
     }
 }
