@@ -441,6 +441,10 @@ fn init_writes_a_policy_suited_to_the_tree_that_policy_check_accepts() {
         .arg(d.join("pipeguard.toml"))
         .assert()
         .code(0);
+    // `policy schema` prints the committed schema editors validate with.
+    let out = pipeguard().args(["policy", "schema"]).output().unwrap();
+    let committed = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/pipeguard.schema.json")).unwrap();
+    assert_eq!(out.stdout, committed);
     // It never overwrites a policy silently.
     let out = pipeguard().arg("init").arg(&d).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
