@@ -32,6 +32,9 @@ echo "== building $(echo "$targets" | wc -w) targets"
 start=$(date +%s)
 cargo "+$toolchain" fuzz build --debug-assertions
 echo "build took $(($(date +%s) - start)) s"
+# The targets run from the binaries built above, not through `cargo fuzz
+# run`, which would rebuild whenever a source file changed in the meantime.
+bindir=$fuzz/target/$(rustc "+$toolchain" -vV | sed -n 's/^host: //p')/release
 
 # seed TARGET PREFIX-BYTE FILE...: copies fixtures into the target's corpus,
 # each prefixed with the selector byte the target reads first (if any).
@@ -95,9 +98,10 @@ for t in $targets; do
     dirs+=("regressions/$t")
     rc=0
     touch "$scratch/start"
-    cargo "+$toolchain" fuzz run --debug-assertions "$t" "${dirs[@]}" -- \
+    mkdir -p "artifacts/$t"
+    "$bindir/$t" -artifact_prefix="artifacts/$t/" \
         -max_total_time="$secs" -rss_limit_mb=2048 -timeout=20 \
-        -print_final_stats=1 >"$log" 2>&1 || rc=$?
+        -print_final_stats=1 "${dirs[@]}" >"$log" 2>&1 || rc=$?
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
     rss=$(grep -o 'stat::peak_rss_mb: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
     crashes=$(find "artifacts/$t" -type f -newer "$scratch/start" 2>/dev/null | wc -l)
