@@ -673,6 +673,16 @@ impl<'a> FileAnalysis<'a> {
     /// declared type (`c.Query` for `c *gin.Context` is `gin.Context.Query`).
     fn candidates(&self, fr: &Frame, p: &[String]) -> Vec<Vec<String>> {
         let mut out = vec![p.to_vec()];
+        // Java code often names classes by package
+        // (`org.owasp.esapi.ESAPI.encoder()`); the tables name the class.
+        if self.lang == Lang::Java
+            && let Some(i) = p.iter().position(|s| s.starts_with(char::is_uppercase))
+            && i > 0
+            && p[..i].iter().all(|s| s.starts_with(char::is_lowercase))
+            && !fr.env.contains_key(&p[0])
+        {
+            out.push(p[i..].to_vec());
+        }
         if let Some(ty) = p.first().and_then(|r| fr.types.get(r))
             && !ty.is_empty()
         {
