@@ -59,10 +59,10 @@ fn survey(root: &Path) -> Survey {
             }
             continue;
         }
-        if let Some(kind) = pipeguard_deps::lockfile::Kind::detect(&name) {
-            if let Some(eco) = kind.ecosystem() {
-                *s.lockfiles.entry(eco.to_string()).or_default() += 1;
-            }
+        if let Some(eco) =
+            pipeguard_deps::lockfile::Kind::detect(&name).and_then(|k| k.ecosystem())
+        {
+            *s.lockfiles.entry(eco.to_string()).or_default() += 1;
         }
         if pipeguard_ci::classify(&rel).is_some() {
             if rel.ends_with(".gitlab-ci.yml") {

@@ -23,15 +23,15 @@ fn get<'a>(y: &'a Yaml<'static>, key: &str) -> Option<&'a Yaml<'static>> {
 }
 
 fn load(path: &str) -> Yaml<'static> {
-    let text = std::fs::read_to_string(repo_root().join(path)).unwrap();
+    let text = std::fs::read_to_string(repo_root().join(path)).expect("integration file");
     let text: &'static str = Box::leak(text.into_boxed_str());
-    Yaml::load_from_str(text).unwrap().remove(0)
+    Yaml::load_from_str(text).expect("valid YAML").remove(0)
 }
 
 /// A directory holding only the freshly built `pipeguard`, for PATH.
 fn bin_dir() -> PathBuf {
     let exe = assert_cmd::cargo::cargo_bin("pipeguard");
-    exe.parent().unwrap().to_path_buf()
+    exe.parent().expect("bin dir").to_path_buf()
 }
 
 fn path_env() -> String {

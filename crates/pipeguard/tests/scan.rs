@@ -557,8 +557,9 @@ fn gitlab_schema(name: &str) -> jsonschema::Validator {
         .join("tests/data/gitlab")
         .join(name);
     let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    jsonschema::validator_for(&schema).unwrap()
+        serde_json::from_str(&std::fs::read_to_string(path).expect("schema file"))
+            .expect("schema JSON");
+    jsonschema::validator_for(&schema).expect("schema compiles")
 }
 
 #[test]
