@@ -257,10 +257,7 @@ impl Engine {
                     .trim_end_matches(" received here")
             })
             .unwrap_or("input");
-        let message = format!(
-            "{}: {source} reaches `{}` (line {}). {fix}",
-            kind.name, h.callee, h.span.line
-        );
+        let message = format!("{}: {source} reaches `{}`. {fix}", kind.name, h.callee);
         // Weaker sources (environment, command line, files) are reached by
         // fewer attackers: one severity step lower, medium confidence.
         let (severity, confidence) = if h.weak {
