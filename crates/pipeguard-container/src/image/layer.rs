@@ -44,6 +44,22 @@ pub(crate) fn normalize(raw: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
+/// An I/O error from reading a tar stream, without the bytes it may quote:
+/// the tar reader's messages include the header fields it could not parse
+/// (`… was not a number: "<field>" when getting cksum for <path>`), and for
+/// a file that is not a tar at all those are the file's first bytes, which
+/// may be a secret (`pipeguard image .env`).
+pub(crate) fn tar_error(e: &io::Error) -> String {
+    let msg = e.to_string();
+    let head = msg.split([':', '\n']).next().unwrap_or("");
+    let head = head.split(" when ").next().unwrap_or(head).trim();
+    if head.is_empty() {
+        "unreadable tar data".into()
+    } else {
+        head.chars().take(120).collect()
+    }
+}
+
 pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -312,7 +328,7 @@ where
                 limit: limits.max_layer_bytes,
             });
         }
-        Err(Stop::Io(e)) => return Err(layer_err(layer, e.to_string())),
+        Err(Stop::Io(e)) => return Err(layer_err(layer, tar_error(&e))),
     }
     if let Some(want) = &layer.verify_sha256 {
         let raw = match stream.inner {

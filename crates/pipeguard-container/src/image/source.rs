@@ -371,7 +371,11 @@ fn index_archive(path: &Path) -> Result<HashMap<String, ArchiveEntry>, ImageErro
     let mut archive = tar::Archive::new(f);
     let mut out = HashMap::new();
     let bad = |e: std::io::Error| {
-        ImageError::Malformed(format!("{}: not a readable tar: {e}", path.display()))
+        ImageError::Malformed(format!(
+            "{}: not a readable tar: {}",
+            path.display(),
+            super::layer::tar_error(&e)
+        ))
     };
     for entry in archive.entries().map_err(bad)? {
         let entry = entry.map_err(bad)?;

@@ -712,3 +712,31 @@ fn visitor_skips_files_over_the_size_cap() {
     assert_eq!(seen, ["small"]);
     assert_eq!(img.read_file(&view, "big", &limits).unwrap(), None);
 }
+
+/// Regression (issue #9): `pipeguard image FILE` on a file that is not a
+/// tar quoted its first bytes in the error (the tar reader's message holds
+/// the header fields it could not parse), e.g. a whole `.env` line.
+#[test]
+fn a_file_that_is_not_a_tar_is_not_quoted() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = format!("{}{}", "q8Zt1vB7kWm3Rx9Lp2Yc", "N6fH0sJd4Ga5Ue8Qi7To");
+    let path = dir.path().join("app.env");
+    let mut text = format!("AWS_SECRET_ACCESS_KEY={secret}\n");
+    text.push_str(&"# padding so the reader sees a full header block\n".repeat(20));
+    std::fs::write(&path, &text).unwrap();
+    let e = open_docker_archive(&path).unwrap_err().to_string();
+    assert!(!e.contains(&secret) && !e.contains("AWS_SECRET"), "{e}");
+    assert!(
+        e.contains("app.env") && e.contains("not a readable tar"),
+        "{e}"
+    );
+    // The same bytes as a layer.
+    let (_l, img) = simple_image(&[text.into_bytes()]);
+    let view = img.filesystem(&Limits::default());
+    assert!(!view.errors.is_empty(), "a text file is not a layer");
+    let shown: String = view.errors.iter().map(|e| e.to_string()).collect();
+    assert!(
+        !shown.contains(&secret) && !shown.contains("AWS_SECRET"),
+        "{shown}"
+    );
+}
