@@ -3,7 +3,8 @@
 //! files, git history only, lockfile registry URLs, workflow env, Dockerfile
 //! ENV/ARG, image layers and image config, application source, and in
 //! malformed files whose error messages might quote them. Every command then
-//! runs with every output format (to standard output and with `-o`), and no
+//! runs with every output format (to standard output; JSON and SARIF also
+//! with `-o`, and every format as a `scan --report` side file), and no
 //! byte of standard output, standard error or the written report may hold a
 //! canary in full.
 //!
@@ -18,7 +19,17 @@ use std::sync::OnceLock;
 use common::*;
 use sha2::{Digest, Sha256};
 
-const FORMATS: [&str; 6] = ["human", "json", "sarif", "junit", "github", "markdown"];
+const FORMATS: [&str; 9] = [
+    "human",
+    "json",
+    "sarif",
+    "junit",
+    "github",
+    "markdown",
+    "gitlab-secret-detection",
+    "gitlab-dependency-scanning",
+    "gitlab-sast",
+];
 
 /// The canary values. They are assembled at run time from a per-run seed so
 /// that no source file holds them and no earlier report can contain them.
@@ -131,7 +142,11 @@ fn run_all_formats(case: &str, args: &[&str], formats: &[&str], cwd: &Path) -> V
         if *f == "json" {
             json = out.stdout.clone();
         }
-        // The same report written with -o.
+        // The same report written with -o (the file path shares the
+        // renderers; two formats keep the test's run time down).
+        if !matches!(*f, "json" | "sarif") {
+            continue;
+        }
         let file = cwd.join(format!("report.{f}"));
         let out = pipeguard()
             .current_dir(cwd)
@@ -382,6 +397,63 @@ fn workflow_and_dockerfile_secrets_never_leak() {
     assert_clean("ci --suggest-permissions", "stderr", &out.stderr);
 }
 
+/// `scan` runs every analyzer at once, writes extra reports with
+/// `--report`, and prints per-analyzer timings.
+#[test]
+fn scan_of_everything_never_leaks() {
+    let (t, p, db) = shared();
+    let (ps, dbs) = (p.to_string_lossy(), db.to_string_lossy());
+    let cache = t.path().join("scan-cache");
+    let cs = cache.to_string_lossy();
+    let json = run_all_formats(
+        "scan",
+        &[
+            "scan",
+            "--no-diff",
+            "--timings",
+            "--cache-dir",
+            &cs,
+            "--db",
+            &dbs,
+            &ps,
+        ],
+        &FORMATS,
+        t.path(),
+    );
+    assert!(rule_ids(&json).iter().any(|i| i == "github-pat-classic"));
+    // Every side report of one scan, and the content cache it leaves.
+    let side = t.path().join("side");
+    std::fs::create_dir_all(&side).expect("mkdir");
+    let mut args: Vec<String> = ["scan", "--no-diff", "--cache-dir", &cs, "--db", &dbs]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for f in FORMATS {
+        args.push("--report".into());
+        args.push(format!("{f}={}", side.join(f).display()));
+    }
+    args.push(ps.to_string());
+    let out = pipeguard().args(&args).output().expect("run");
+    assert_clean("scan --report", "stdout", &out.stdout);
+    assert_clean("scan --report", "stderr", &out.stderr);
+    for f in FORMATS {
+        let written = std::fs::read(side.join(f)).unwrap_or_default();
+        assert!(!written.is_empty(), "no {f} side report");
+        assert_clean(&format!("scan --report {f}"), "the side report", &written);
+    }
+    let mut stack = vec![cache.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                let bytes = std::fs::read(e.path()).expect("read cache");
+                assert_clean("scan cache", &e.path().display().to_string(), &bytes);
+            }
+        }
+    }
+}
+
 #[test]
 fn source_code_findings_never_leak() {
     let (t, p, _) = shared();
@@ -605,6 +677,32 @@ fn error_messages_never_quote_a_secret() {
         format!("[secrets]\nexclude = [\"{}[\"]\n", c.github_pat),
     ] {
         assert_policy_errors_clean(&policy, &text, &bad);
+    }
+
+    // A file that is not an image: the tar reader's error would quote its
+    // first bytes.
+    write(&bad, "not-an-image.env", env_file(c));
+    for reference in [
+        bad.join("not-an-image.env").to_string_lossy().into_owned(),
+        format!("docker-archive:{}", bad.join("not-an-image.env").display()),
+    ] {
+        let out = pipeguard()
+            .args(["image", &reference, "--db", &*dbs])
+            .output()
+            .expect("run");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_clean("image on a non-tar file", "stderr", &out.stderr);
+        assert_clean("image on a non-tar file", "stdout", &out.stdout);
+        let out = pipeguard()
+            .args(["sbom", &reference])
+            .output()
+            .expect("run");
+        assert_clean("sbom on a non-tar file", "stderr", &out.stderr);
     }
 
     // A baseline that is not a report.
