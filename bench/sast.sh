@@ -14,12 +14,14 @@
 #   bench/sast.sh                 # all languages, 3 runs each
 #   RUNS=5 LANGS="python go" bench/sast.sh
 #   PIPEGUARD=target/release/pipeguard WORK=/tmp/sast-bench bench/sast.sh
+#   TOOLS=pipeguard bench/sast.sh  # only re-time pipeguard (the corpora are kept in WORK)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${WORK:-/tmp/pipeguard-sast-bench}
 RUNS=${RUNS:-3}
 LANGS=${LANGS:-"python javascript go java"}
+TOOLS=${TOOLS:-"pipeguard semgrep bandit"}
 PG=${PIPEGUARD:-$ROOT/target/release/pipeguard}
 RULES=$ROOT/bench/sast-semgrep-rules.yml
 export PATH=/opt/peers/bin:$PATH
@@ -114,6 +116,8 @@ for lang in $LANGS; do
   files=$(find "$dir" -name "*.$ext" | wc -l)
   lines=$(find "$dir" -name "*.$ext" -print0 | xargs -0 cat | wc -l)
 
+  has() { case " $TOOLS " in *" $1 "*) return 0;; *) return 1;; esac; }
+  if has pipeguard; then
   out=$WORK/out/$lang-pipeguard.json
   ts=()
   for _ in $(seq "$RUNS"); do
@@ -121,7 +125,9 @@ for lang in $LANGS; do
   done
   t=$(printf '%s\n' "${ts[@]}" | median)
   printf '| %s | %s | %s | pipeguard code | %.2f | %.0f | %s |\n' "$lang" "$files" "$lines" "$t" "$(echo "$files / $t" | bc -l)" "$(count_json "$out" findings)"
+  fi
 
+  if has semgrep; then
   out=$WORK/out/$lang-semgrep.json
   ts=()
   for _ in $(seq "$RUNS"); do
@@ -129,8 +135,9 @@ for lang in $LANGS; do
   done
   t=$(printf '%s\n' "${ts[@]}" | median)
   printf '| %s | %s | %s | semgrep | %.2f | %.0f | %s |\n' "$lang" "$files" "$lines" "$t" "$(echo "$files / $t" | bc -l)" "$(count_json "$out" results)"
+  fi
 
-  if [ "$lang" = python ] && command -v bandit >/dev/null; then
+  if has bandit && [ "$lang" = python ] && command -v bandit >/dev/null; then
     out=$WORK/out/$lang-bandit.json
     ts=()
     for _ in $(seq "$RUNS"); do
@@ -143,6 +150,7 @@ done
 echo
 echo "pipeguard findings by rule (last run):"
 for lang in $LANGS; do
+  [ -f "$WORK/out/$lang-pipeguard.json" ] || continue
   python3 - "$WORK/out/$lang-pipeguard.json" <<'PY'
 import collections, json, sys
 r = json.load(open(sys.argv[1]))

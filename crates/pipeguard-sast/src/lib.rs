@@ -17,6 +17,7 @@ pub mod taint;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
+use std::sync::OnceLock;
 
 use pipeguard_core::{
     Confidence, Finding, Fingerprint, FlowStep, Location, Problem, Remediation, RuleMeta, Severity,
@@ -71,7 +72,9 @@ pub struct Stats {
 pub struct Engine {
     rules: RuleSet,
     tables: HashMap<&'static str, taint::Tables>,
-    structural: HashMap<Lang, structural::Compiled>,
+    /// Compiled on first use: compiling a grammar's queries is most of the
+    /// start-up time, and most trees hold one or two languages.
+    structural: HashMap<Lang, OnceLock<Result<structural::Compiled, String>>>,
 }
 
 /// One rule as `pipeguard rules`-style listings show it.
@@ -93,18 +96,28 @@ impl Engine {
         for fam in rules::FAMILIES {
             tables.insert(fam, taint::Tables::compile(&rules, &rules.tables[fam])?);
         }
-        let mut structural = HashMap::new();
-        for lang in Lang::ALL {
-            structural.insert(
-                lang,
-                structural::Compiled::new(lang, &rules.structural[lang.family()])?,
-            );
-        }
+        let structural = Lang::ALL.iter().map(|l| (*l, OnceLock::new())).collect();
         Ok(Engine {
             rules,
             tables,
             structural,
         })
+    }
+
+    fn structural(&self, lang: Lang) -> Result<&structural::Compiled, &str> {
+        self.structural[&lang]
+            .get_or_init(|| structural::Compiled::new(lang, &self.rules.structural[lang.family()]))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// Compiles every language's structural rules now (a broken query is
+    /// otherwise reported when a file of its language is first scanned).
+    pub fn check(&self) -> Result<(), String> {
+        for lang in Lang::ALL {
+            self.structural(lang)?;
+        }
+        Ok(())
     }
 
     pub fn rules(&self) -> Vec<RuleInfo> {
@@ -200,8 +213,19 @@ impl Engine {
             out.push(self.taint_finding(path, &rule_id, kind, &h));
         }
 
-        for m in self.structural[&lang].run(root, bytes) {
-            let r = &self.structural[&lang].rules()[m.rule];
+        let compiled = match self.structural(lang) {
+            Ok(c) => c,
+            Err(e) => {
+                let problem = Problem {
+                    path: path.to_string(),
+                    line: None,
+                    message: format!("structural rules not run: {e}"),
+                };
+                return (out, Some(problem), root.has_error());
+            }
+        };
+        for m in compiled.run(root, bytes) {
+            let r = &compiled.rules()[m.rule];
             let pos = m.node.start_position();
             let line = pos.row as u32 + 1;
             if ignored(&lines, line, &r.id)

@@ -38,9 +38,6 @@ impl Compiled {
             if !r.languages.is_empty() && !r.languages.iter().any(|l| l == lang.name()) {
                 continue;
             }
-            // Each rule alone first, so a bad query names its rule.
-            Query::new(&grammar, &r.query)
-                .map_err(|e| format!("rule {} ({}): bad query: {e}", r.id, lang.name()))?;
             let mut preds = Vec::new();
             for p in &r.predicates {
                 let re = |s: &Option<String>| {
@@ -57,8 +54,17 @@ impl Compiled {
             kept.push(r.clone());
             predicates.push(preds);
         }
-        let query = Query::new(&grammar, &text)
-            .map_err(|e| format!("{} structural rules: {e}", lang.name()))?;
+        let query = Query::new(&grammar, &text).map_err(|e| {
+            // Compiling is the slow part of start-up, so rules are compiled
+            // one by one only to name the rule that broke the whole.
+            kept.iter()
+                .find_map(|r| {
+                    Query::new(&grammar, &r.query)
+                        .err()
+                        .map(|e| format!("rule {} ({}): bad query: {e}", r.id, lang.name()))
+                })
+                .unwrap_or_else(|| format!("{} structural rules: {e}", lang.name()))
+        })?;
         Ok(Compiled {
             query,
             starts,
