@@ -664,7 +664,14 @@ impl<'a> FileAnalysis<'a> {
                 segs.last().map(|l| vec![l.clone()])
             }
             "new_expression" => self.path(n.child_by_field_name("constructor")?),
-            _ if self.syn.calls.contains(&k) => self.path(n.child_by_field_name("function")?),
+            _ if self.syn.calls.contains(&k) => {
+                let f = n.child_by_field_name("function")?;
+                // `require("./x")(exports)` calls what `require` returned.
+                if self.syn.calls.contains(&f.kind()) {
+                    return None;
+                }
+                self.path(f)
+            }
             _ => None,
         }
     }
