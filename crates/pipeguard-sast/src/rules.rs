@@ -124,6 +124,10 @@ pub struct Source {
     /// tool opening the files its user names is not path traversal.
     #[serde(default)]
     pub kinds: Vec<String>,
+    /// Paths under a pattern that are not input (`sys.argv[0]`, the
+    /// program's own name).
+    #[serde(default)]
+    pub except: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -61,6 +61,7 @@ pub struct CSource {
     weak: bool,
     /// Kinds the value is born clean for.
     cleaned: u32,
+    except: Vec<Pat>,
 }
 
 pub struct CSink {
@@ -150,6 +151,7 @@ impl Tables {
                     what: s.what.clone(),
                     pats: pats(&s.patterns),
                     weak: s.weak,
+                    except: pats(&s.except),
                     cleaned: if s.kinds.is_empty() {
                         0
                     } else {
@@ -715,7 +717,7 @@ impl<'a> FileAnalysis<'a> {
                     return call && p.len() == 1 && pat[0] == p[0];
                 }
                 cands.iter().any(|c| pat_match(pat, c, true))
-            })
+            }) && !s.except.iter().any(|e| pat_match(e, p, true))
         })
     }
 
@@ -936,6 +938,15 @@ impl<'a> FileAnalysis<'a> {
 
     fn eval_member(&mut self, fr: &mut Frame, n: Node<'a>) -> Option<Taint> {
         if let Some(p) = self.path(n) {
+            // `sys.argv[0]` is the program's own name, not input.
+            if self
+                .t
+                .sources
+                .iter()
+                .any(|s| s.except.iter().any(|e| pat_match(e, &p, true)))
+            {
+                return None;
+            }
             if let Some(s) = self.source_for(fr, &p, false) {
                 let key = p.last().filter(|_| p.len() > 1).cloned();
                 return Some(self.source_taint(n, s, &p, key));
