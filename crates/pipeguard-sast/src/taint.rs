@@ -1572,8 +1572,32 @@ impl<'a> FileAnalysis<'a> {
         }
     }
 
-    /// `{"a": tainted, "b": "const"}`: each literal key gets its own entry.
+    /// `{"a": tainted, "b": "const"}`: each literal key gets its own entry;
+    /// `[tainted, "const"]`: each index.
     fn bind_keyed_literal(&mut self, fr: &mut Frame, key: &str, value: Node<'a>) {
+        if matches!(
+            value.kind(),
+            "list" | "tuple" | "array" | "array_initializer"
+        ) {
+            let mut c = value.walk();
+            let items: Vec<Node<'a>> = value
+                .named_children(&mut c)
+                .filter(|n| !n.kind().contains("comment"))
+                .collect();
+            for (i, item) in items.into_iter().enumerate() {
+                if matches!(item.kind(), "list_splat" | "spread_element") {
+                    // Indexes after a spread are unknown.
+                    if let Some(v) = fr.env.get_mut(key) {
+                        v.precise = false;
+                    }
+                    return;
+                }
+                let t = self.eval(fr, item);
+                fr.env
+                    .insert(format!("{key}.{i}"), Var { t, precise: false });
+            }
+            return;
+        }
         if !self.syn.keyed_literals.contains(&value.kind()) {
             return;
         }
