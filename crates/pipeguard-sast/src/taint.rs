@@ -1021,6 +1021,13 @@ impl<'a> FileAnalysis<'a> {
             for a in &pos {
                 self.eval(fr, *a);
             }
+            // Flask: `request.args.get("page", type=int)` converts for us.
+            if kw
+                .iter()
+                .any(|(k, v)| k == "type" && matches!(self.text(*v), "int" | "float" | "bool"))
+            {
+                return None;
+            }
             let key = pos.first().and_then(|a| self.literal_key(*a));
             let t = Some(self.source_taint(n, s, p, key));
             self.out_args(fr, p, &pos, &t);
