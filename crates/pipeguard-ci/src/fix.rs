@@ -21,6 +21,17 @@ fn indent_of(line: &str) -> usize {
     line.len() - line.trim_start_matches(' ').len()
 }
 
+/// Whether a `key:` line leaves its value to the following, more indented
+/// lines (a block mapping), rather than holding it (`key: { a: 1 }`).
+fn block_value(line: Option<&&str>) -> bool {
+    let Some(line) = line else { return false };
+    let Some((_, rest)) = line.split_once(':') else {
+        return false;
+    };
+    let rest = rest.trim();
+    rest.is_empty() || rest.starts_with('#')
+}
+
 /// Returns the fixed text, or `None` when there is nothing to fix.
 pub fn fix_text(rel: &str, text: &str) -> Option<String> {
     let docs = yaml::load(text).ok()?;
@@ -68,6 +79,18 @@ pub fn fix_text(rel: &str, text: &str) -> Option<String> {
                     continue;
                 }
                 match step.with {
+                    // `persist-credentials` already set (to `true` or an
+                    // expression) needs an edit, not an insertion: a second
+                    // key would make the mapping invalid YAML. The same for
+                    // a flow mapping (`with: { … }`), which has no line to
+                    // insert into. The finding stays for the user.
+                    Some(with)
+                        if with.get("persist-credentials").is_some()
+                            || (with.key_line > 0
+                                && !block_value(lines.get(with.key_line as usize - 1))) =>
+                    {
+                        continue;
+                    }
                     Some(with) if with.key_line > 0 => {
                         let pad = " ".repeat((with.col as usize).saturating_sub(1));
                         inserts.push(Insert {
@@ -162,5 +185,26 @@ mod tests {
         );
         // A second run has nothing left to do.
         assert_eq!(fix_text(".github/workflows/ci.yml", &fixed), None);
+    }
+
+    /// Regression (fuzz target `ci_workflow`, fuzz/regressions/ci_workflow):
+    /// a flagged checkout whose `with:` already had `persist-credentials:
+    /// true` got a second `persist-credentials: false`, a duplicated key that
+    /// made the whole workflow fail to load. Same for a flow `with: { … }`.
+    #[test]
+    fn an_existing_persist_credentials_or_flow_with_is_left_alone() {
+        let wf = "on: pull_request_target\npermissions:\n  contents: read\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        with:\n          fetch-depth: 0\n          persist-credentials: true\n      - uses: actions/upload-artifact@v4\n        with:\n          path: .\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        with: { fetch-depth: 0 }\n      - uses: actions/upload-artifact@v4\n        with:\n          path: .\n";
+        if let Some(fixed) = fix_text(".github/workflows/ci.yml", wf) {
+            yaml::load(&fixed).expect("the fixed workflow still loads");
+            assert_eq!(fixed.matches("persist-credentials").count(), 1, "{fixed}");
+        }
+        let crash =
+            include_str!("../../../fuzz/regressions/ci_workflow/persist-credentials-true.yml");
+        let fixed = fix_text(".github/workflows/ci.yml", crash).expect("other checkouts are fixed");
+        yaml::load(&fixed).expect("the fixed workflow still loads");
+        assert!(
+            fixed.contains("persist-credentials: true"),
+            "left as the user wrote it"
+        );
     }
 }
