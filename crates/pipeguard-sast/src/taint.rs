@@ -821,9 +821,11 @@ impl<'a> FileAnalysis<'a> {
                     .map(|o| self.text(o))
                     .unwrap_or("");
                 let t = self.eval_children(fr, n);
-                return if COMPARISONS.contains(&op)
-                    && !(self.lang == Lang::Python && matches!(op, "and" | "or"))
-                {
+                // `a || b` is a boolean in Java and Go, but one of its
+                // operands in JavaScript (`req.query.name || "anon"`).
+                let value_op = matches!(op, "||" | "&&")
+                    && matches!(self.lang, Lang::JavaScript | Lang::TypeScript | Lang::Tsx);
+                return if COMPARISONS.contains(&op) && !value_op {
                     None
                 } else {
                     t
@@ -938,6 +940,15 @@ impl<'a> FileAnalysis<'a> {
 
     fn eval_member(&mut self, fr: &mut Frame, n: Node<'a>) -> Option<Taint> {
         if let Some(p) = self.path(n) {
+            // A length is a number, whatever it measures.
+            if p.len() > 1
+                && matches!(
+                    p.last().map(String::as_str),
+                    Some("length" | "size" | "byteLength")
+                )
+            {
+                return None;
+            }
             // `sys.argv[0]` is the program's own name, not input.
             if self
                 .t
