@@ -289,6 +289,7 @@ impl Engine {
         } else {
             (kind.severity, Confidence::High)
         };
+        let confidence = h.confidence.map_or(confidence, |c| c.min(confidence));
         let flow = h
             .steps
             .iter()

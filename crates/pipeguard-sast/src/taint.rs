@@ -280,6 +280,8 @@ pub struct Hit {
     pub weak: bool,
     pub function: String,
     pub callee: String,
+    /// The sink's own confidence, when its danger depends on context.
+    pub confidence: Option<Confidence>,
 }
 
 #[derive(Default, Clone)]
@@ -1225,7 +1227,15 @@ impl<'a> FileAnalysis<'a> {
                     steps.extend(h.steps.iter().cloned());
                     let mut outer = t.clone();
                     outer.steps = steps.clone();
-                    self.report_at(fr, h.sink, h.span.clone(), steps, &outer, &h.callee, None);
+                    self.report_at(
+                        fr,
+                        h.sink,
+                        h.span.clone(),
+                        steps,
+                        &outer,
+                        &h.callee,
+                        h.confidence,
+                    );
                 }
                 if let Some(r) = &s.ret {
                     let mut rt = t.clone();
@@ -1289,7 +1299,7 @@ impl<'a> FileAnalysis<'a> {
         steps: Vec<Step>,
         t: &Taint,
         callee: &str,
-        _confidence: Option<Confidence>,
+        confidence: Option<Confidence>,
     ) {
         let hit = Hit {
             sink,
@@ -1298,6 +1308,7 @@ impl<'a> FileAnalysis<'a> {
             weak: t.weak,
             function: fr.function.clone(),
             callee: callee.to_string(),
+            confidence,
         };
         match &mut fr.summary {
             Some(v) => {
