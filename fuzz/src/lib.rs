@@ -18,9 +18,12 @@ use pipeguard_deps::lockfile::Kind;
 use pipeguard_report::Format;
 use sha2::{Digest, Sha256};
 
+/// The body of one fuzz target.
+pub type Target = fn(&[u8]);
+
 /// Every fuzz target, by name (the names of the `fuzz_targets/*.rs` files and
 /// of the `regressions/` subdirectories).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("secrets_scan_bytes", secrets_scan_bytes),
     ("lockfile", lockfile),
     ("ci_workflow", ci_workflow),
