@@ -93,22 +93,29 @@ prepare() {
   esac
 }
 
-# Wall-clock seconds of a command (output discarded; non-zero exits are
-# findings, not failures).
+# "wall cpu" seconds of a command (output discarded; non-zero exits are
+# findings, not failures). CPU time (user + sys, children included) is the
+# steadier figure on a shared machine.
 timed() {
-  local t0 t1
-  t0=$(date +%s.%N)
-  "$@" >/dev/null 2>&1 || true
-  t1=$(date +%s.%N)
-  echo "$t1 - $t0" | bc
+  local f
+  f=$(mktemp)
+  /usr/bin/time -f "%e %U %S" -o "$f" "$@" >/dev/null 2>&1 || true
+  awk '{printf "%s %.2f\n", $1, $2 + $3}' "$f"
+  rm -f "$f"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# Median wall and median CPU of "wall cpu" lines.
+medians() {
+  local lines
+  lines=$(cat)
+  echo "$(echo "$lines" | cut -d' ' -f1 | median) $(echo "$lines" | cut -d' ' -f2 | median)"
+}
 
 count_json() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(len(r.get(sys.argv[2]) or []))" "$1" "$2"; }
 
-printf '| language | files | lines | tool | wall s (median of %s) | files/s | findings |\n' "$RUNS"
-printf '|---|---:|---:|---|---:|---:|---:|\n'
+printf '| language | files | lines | tool | wall s (median of %s) | CPU s (median) | files/s (wall) | findings |\n' "$RUNS"
+printf '|---|---:|---:|---|---:|---:|---:|---:|\n'
 for lang in $LANGS; do
   prepare "$lang"
   dir=$WORK/src/$lang
@@ -123,8 +130,8 @@ for lang in $LANGS; do
   for _ in $(seq "$RUNS"); do
     ts+=("$(timed "$PG" code --no-progress -f json -o "$out" "$dir")")
   done
-  t=$(printf '%s\n' "${ts[@]}" | median)
-  printf '| %s | %s | %s | pipeguard code | %.2f | %.0f | %s |\n' "$lang" "$files" "$lines" "$t" "$(echo "$files / $t" | bc -l)" "$(count_json "$out" findings)"
+  read -r t c < <(printf '%s\n' "${ts[@]}" | medians)
+  printf '| %s | %s | %s | pipeguard code | %.2f | %.2f | %.0f | %s |\n' "$lang" "$files" "$lines" "$t" "$c" "$(echo "$files / $t" | bc -l)" "$(count_json "$out" findings)"
   fi
 
   if has semgrep; then
@@ -133,8 +140,8 @@ for lang in $LANGS; do
   for _ in $(seq "$RUNS"); do
     ts+=("$(timed semgrep scan --config "$RULES" --metrics=off --disable-version-check --json -o "$out" "$dir")")
   done
-  t=$(printf '%s\n' "${ts[@]}" | median)
-  printf '| %s | %s | %s | semgrep | %.2f | %.0f | %s |\n' "$lang" "$files" "$lines" "$t" "$(echo "$files / $t" | bc -l)" "$(count_json "$out" results)"
+  read -r t c < <(printf '%s\n' "${ts[@]}" | medians)
+  printf '| %s | %s | %s | semgrep | %.2f | %.2f | %.0f | %s |\n' "$lang" "$files" "$lines" "$t" "$c" "$(echo "$files / $t" | bc -l)" "$(count_json "$out" results)"
   fi
 
   if has bandit && [ "$lang" = python ] && command -v bandit >/dev/null; then
@@ -143,8 +150,8 @@ for lang in $LANGS; do
     for _ in $(seq "$RUNS"); do
       ts+=("$(timed bandit -q -r "$dir" -f json -o "$out")")
     done
-    t=$(printf '%s\n' "${ts[@]}" | median)
-    printf '| %s | %s | %s | bandit | %.2f | %.0f | %s |\n' "$lang" "$files" "$lines" "$t" "$(echo "$files / $t" | bc -l)" "$(count_json "$out" results)"
+    read -r t c < <(printf '%s\n' "${ts[@]}" | medians)
+    printf '| %s | %s | %s | bandit | %.2f | %.2f | %.0f | %s |\n' "$lang" "$files" "$lines" "$t" "$c" "$(echo "$files / $t" | bc -l)" "$(count_json "$out" results)"
   fi
 done
 echo
