@@ -258,7 +258,15 @@ impl Engine {
                 Vec::new(),
             ));
         }
-        (out, None, root.has_error())
+        let problem = root.has_error().then(|| Problem {
+            path: path.to_string(),
+            line: first_error(root),
+            message: format!(
+                "{} syntax error; the rest of the file was analyzed around it",
+                lang.name()
+            ),
+        });
+        (out, problem, root.has_error())
     }
 
     fn taint_finding(
@@ -469,6 +477,26 @@ fn finding(
     });
     f.flow = flow;
     f
+}
+
+/// The line of the first syntax error (an `ERROR` or missing node).
+fn first_error(root: tree_sitter::Node) -> Option<u32> {
+    let mut cursor = root.walk();
+    loop {
+        let n = cursor.node();
+        if n.is_error() || n.is_missing() {
+            return Some(n.start_position().row as u32 + 1);
+        }
+        // Descend only into subtrees that hold an error.
+        if n.has_error() && cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                return None;
+            }
+        }
+    }
 }
 
 fn memchr_count(data: &[u8]) -> u64 {
