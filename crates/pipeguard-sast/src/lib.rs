@@ -526,3 +526,34 @@ fn ignored(lines: &[&str], line: u32, id: &str) -> bool {
 pub fn scan_path(root: &Path, opts: &Options) -> Result<Outcome, String> {
     Ok(Engine::new()?.scan_path(root, opts))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: generated code with thousands of nested operators must
+    /// not overflow the stack (that would abort the whole scan).
+    #[test]
+    fn deeply_nested_code_does_not_overflow() {
+        let engine = Engine::new().expect("rules");
+        let mut py = String::from("from flask import request\nq = request.args['x']");
+        for _ in 0..20_000 {
+            py.push_str(" + 'a'");
+        }
+        py.push_str("\nimport os\nos.system(q)\n");
+        let js = format!("const a = {}1{};\n", "(".repeat(5000), ")".repeat(5000));
+        // Run on a small stack, like a worker thread's.
+        let handle = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || {
+                let (py_findings, _) = engine.scan_file("gen.py", py.as_bytes());
+                let (js_findings, _) = engine.scan_file("gen.js", js.as_bytes());
+                (py_findings.len(), js_findings.len())
+            })
+            .expect("thread");
+        let (py, js) = handle.join().expect("no overflow");
+        assert_eq!(js, 0);
+        // Past the depth limit the flow is lost, not invented.
+        assert!(py <= 1);
+    }
+}

@@ -291,6 +291,8 @@ struct Summary {
 }
 
 struct Frame {
+    /// How deep `eval` is in the tree.
+    depth: u32,
     env: Env,
     /// Local variables holding a known integer (`int num = 196;`), for
     /// conditions that decide a branch.
@@ -315,6 +317,8 @@ pub struct FileAnalysis<'a> {
     in_progress: HashSet<(usize, usize)>,
     pub hits: Vec<Hit>,
 }
+
+const MAX_DEPTH: u32 = 200;
 
 const COMPARISONS: &[&str] = &[
     "==",
@@ -363,6 +367,7 @@ impl<'a> FileAnalysis<'a> {
 
     fn frame(&self, name: &str) -> Frame {
         Frame {
+            depth: 0,
             env: Env::new(),
             consts: HashMap::new(),
             types: HashMap::new(),
@@ -374,23 +379,31 @@ impl<'a> FileAnalysis<'a> {
         }
     }
 
-    fn collect_functions(&mut self, n: Node<'a>, out: &mut Vec<Node<'a>>) {
-        if self.syn.functions.contains(&n.kind()) {
-            out.push(n);
-            if let Some(name) = n.child_by_field_name("name") {
-                self.funcs.entry(self.text(name).to_string()).or_insert(n);
-            } else if let Some(p) = n.parent() {
-                // `const helper = (x) => …` names the function by its variable.
-                if p.kind() == "variable_declarator"
+    fn collect_functions(&mut self, root: Node<'a>, out: &mut Vec<Node<'a>>) {
+        // Iterative: a recursive walk could overflow on deeply nested code.
+        let mut cursor = root.walk();
+        loop {
+            let n = cursor.node();
+            if self.syn.functions.contains(&n.kind()) {
+                out.push(n);
+                if let Some(name) = n.child_by_field_name("name") {
+                    self.funcs.entry(self.text(name).to_string()).or_insert(n);
+                } else if let Some(p) = n.parent()
+                    // `const helper = (x) => …` names the function by its variable.
+                    && p.kind() == "variable_declarator"
                     && let Some(name) = p.child_by_field_name("name")
                 {
                     self.funcs.entry(self.text(name).to_string()).or_insert(n);
                 }
             }
-        }
-        let mut c = n.walk();
-        for ch in n.named_children(&mut c) {
-            self.collect_functions(ch, out);
+            if cursor.goto_first_child() {
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    return;
+                }
+            }
         }
     }
 
@@ -611,6 +624,13 @@ impl<'a> FileAnalysis<'a> {
     /// The dotted path of a name, member access, literal-keyed subscript or
     /// call (`r.URL.Query().Get` → `r.URL.Query.Get`).
     fn path(&self, n: Node) -> Option<Vec<String>> {
+        self.path_at(n, 0)
+    }
+
+    fn path_at(&self, n: Node, depth: u32) -> Option<Vec<String>> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
         let k = n.kind();
         match k {
             "identifier"
@@ -622,7 +642,7 @@ impl<'a> FileAnalysis<'a> {
             | "package_identifier"
             | "shorthand_property_identifier" => Some(vec![self.text(n).to_string()]),
             "parenthesized_expression" | "await_expression" | "non_null_expression" => {
-                n.named_child(0).and_then(|c| self.path(c))
+                n.named_child(0).and_then(|c| self.path_at(c, depth + 1))
             }
             "scoped_identifier" | "scoped_type_identifier" => Some(split(self.text(n))),
             _ if self.syn.members.contains(&k) => {
@@ -634,7 +654,9 @@ impl<'a> FileAnalysis<'a> {
                     .or_else(|| n.child_by_field_name("property"))
                     .or_else(|| n.child_by_field_name("field"))?;
                 // `/re/.test(x)`, `"…".format(x)`: the method still has a name.
-                let mut p = self.path(obj).unwrap_or_else(|| vec!["?".to_string()]);
+                let mut p = self
+                    .path_at(obj, depth + 1)
+                    .unwrap_or_else(|| vec!["?".to_string()]);
                 p.push(self.text(field).to_string());
                 Some(p)
             }
@@ -647,7 +669,7 @@ impl<'a> FileAnalysis<'a> {
                 let idx = n
                     .child_by_field_name("subscript")
                     .or_else(|| n.child_by_field_name("index"));
-                let mut p = self.path(obj)?;
+                let mut p = self.path_at(obj, depth + 1)?;
                 p.push(
                     idx.and_then(|i| self.literal_key(i))
                         .unwrap_or_else(|| "[]".to_string()),
@@ -656,7 +678,7 @@ impl<'a> FileAnalysis<'a> {
             }
             "method_invocation" => {
                 let mut p = match n.child_by_field_name("object") {
-                    Some(o) => self.path(o)?,
+                    Some(o) => self.path_at(o, depth + 1)?,
                     None => Vec::new(),
                 };
                 p.push(self.text(n.child_by_field_name("name")?).to_string());
@@ -667,14 +689,14 @@ impl<'a> FileAnalysis<'a> {
                 let segs = self.type_segments(ty);
                 segs.last().map(|l| vec![l.clone()])
             }
-            "new_expression" => self.path(n.child_by_field_name("constructor")?),
+            "new_expression" => self.path_at(n.child_by_field_name("constructor")?, depth + 1),
             _ if self.syn.calls.contains(&k) => {
                 let f = n.child_by_field_name("function")?;
                 // `require("./x")(exports)` calls what `require` returned.
                 if self.syn.calls.contains(&f.kind()) {
                     return None;
                 }
-                self.path(f)
+                self.path_at(f, depth + 1)
             }
             _ => None,
         }
@@ -766,6 +788,18 @@ impl<'a> FileAnalysis<'a> {
     }
 
     fn eval(&mut self, fr: &mut Frame, n: Node<'a>) -> Option<Taint> {
+        // Generated code nests deep (`"a" + "b" + …` thousands of times):
+        // past this depth the walk stops rather than overflow the stack.
+        if fr.depth > MAX_DEPTH {
+            return None;
+        }
+        fr.depth += 1;
+        let t = self.eval_node(fr, n);
+        fr.depth -= 1;
+        t
+    }
+
+    fn eval_node(&mut self, fr: &mut Frame, n: Node<'a>) -> Option<Taint> {
         let k = n.kind();
         let syn = self.syn;
         if syn.opaque.contains(&k) || syn.functions.contains(&k) || syn.literals.contains(&k) {
@@ -1684,15 +1718,24 @@ impl<'a> FileAnalysis<'a> {
     /// Simple constant conditions (`7 * 42 - 106 > 200`, `num > 200` with a
     /// local integer), which decide which branch runs.
     fn const_int(&self, fr: &Frame, n: Node) -> Option<i64> {
+        self.const_int_at(fr, n, 0)
+    }
+
+    fn const_int_at(&self, fr: &Frame, n: Node, depth: u32) -> Option<i64> {
+        if depth > 32 {
+            return None;
+        }
         match n.kind() {
             "identifier" => fr.consts.get(self.text(n)).copied(),
             "integer" | "decimal_integer_literal" | "number" | "int_literal" => {
                 self.text(n).parse().ok()
             }
-            "parenthesized_expression" => n.named_child(0).and_then(|c| self.const_int(fr, c)),
+            "parenthesized_expression" => n
+                .named_child(0)
+                .and_then(|c| self.const_int_at(fr, c, depth + 1)),
             "binary_operator" | "binary_expression" => {
-                let a = self.const_int(fr, n.child_by_field_name("left")?)?;
-                let b = self.const_int(fr, n.child_by_field_name("right")?)?;
+                let a = self.const_int_at(fr, n.child_by_field_name("left")?, depth + 1)?;
+                let b = self.const_int_at(fr, n.child_by_field_name("right")?, depth + 1)?;
                 match self.text(n.child_by_field_name("operator")?) {
                     "+" => a.checked_add(b),
                     "-" => a.checked_sub(b),
