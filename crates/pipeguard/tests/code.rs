@@ -126,6 +126,10 @@ fn finds_flows_with_traces_and_exits_1() {
             .contains("query parameter")
     );
     assert_eq!(report["summary"]["files_scanned"], 3);
+    let problems = report["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0]["path"], "broken.py");
+    assert_eq!(problems[0]["line"], 1);
 }
 
 #[test]
