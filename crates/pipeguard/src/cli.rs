@@ -48,6 +48,10 @@ enum Command {
     /// Work with the policy file.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Mask known secrets, their encodings and rule matches in standard input, or in the output of `-- COMMAND`.
+    Mask(crate::run::MaskArgs),
+    /// Run `-- COMMAND` with the policy's secrets (env, age files, AWS) in its environment and its output masked.
+    Run(crate::run::RunArgs),
     /// Check a CI OIDC token against its issuer's keys and a trust policy's claims (feature `cloud`).
     #[cfg(feature = "cloud")]
     #[command(subcommand)]
@@ -278,6 +282,8 @@ pub fn run() -> i32 {
         Command::Db(DbCommand::Status(a)) => db_status(a),
         Command::Rules(a) => rules(a),
         Command::Policy(PolicyCommand::Check { file }) => policy_check(&file),
+        Command::Mask(a) => crate::run::mask(a),
+        Command::Run(a) => crate::run::run(a),
         #[cfg(feature = "cloud")]
         Command::Oidc(c) => crate::oidc::run(c),
     };

@@ -8,6 +8,7 @@ mod code;
 #[cfg(feature = "cloud")]
 mod oidc;
 mod output;
+mod run;
 
 use std::process::ExitCode;
 
