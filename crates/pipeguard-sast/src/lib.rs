@@ -198,6 +198,7 @@ impl Engine {
         let lines: Vec<&str> = text.lines().collect();
         let mut out = Vec::new();
         let mut seen = HashSet::new();
+        let mut occurrences = HashMap::new();
 
         let tables = &self.tables[lang.family()];
         let hits = taint::FileAnalysis::run(bytes, lang, tables, root);
@@ -210,7 +211,19 @@ impl Engine {
             if !seen.insert((rule_id.clone(), h.span.line, h.span.column)) {
                 continue;
             }
-            out.push(self.taint_finding(path, &rule_id, kind, &h));
+            // Two identical flows in one function (the same source into the
+            // same call twice) stay two fingerprints, still without lines.
+            let key = (
+                rule_id.clone(),
+                h.function.clone(),
+                h.callee.clone(),
+                h.steps.first().map(|s| s.message.clone()),
+            );
+            let nth = occurrences
+                .entry(key)
+                .and_modify(|n| *n += 1)
+                .or_insert(0usize);
+            out.push(self.taint_finding(path, &rule_id, kind, &h, *nth));
         }
 
         let compiled = match self.structural(lang) {
@@ -275,6 +288,7 @@ impl Engine {
         rule_id: &str,
         kind: &rules::TaintKind,
         h: &taint::Hit,
+        nth: usize,
     ) -> Finding {
         let fix = kind
             .fix_by_language
@@ -330,6 +344,7 @@ impl Engine {
                 h.function.as_bytes(),
                 h.callee.as_bytes(),
                 source.as_bytes(),
+                nth.to_string().as_bytes(),
             ]),
             flow,
         )
