@@ -104,7 +104,7 @@ for t in $targets; do
         -print_final_stats=1 "${dirs[@]}" >"$log" 2>&1 || rc=$?
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
     rss=$(grep -o 'stat::peak_rss_mb: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
-    crashes=$(find "artifacts/$t" -type f -newer "$scratch/start" 2>/dev/null | wc -l)
+    crashes=$(find "artifacts/$t" -type f -newer "$scratch/start" \( -name "crash-*" -o -name "timeout-*" -o -name "oom-*" -o -name "leak-*" \) 2>/dev/null | wc -l)
     corpus=$(find "corpus/$t" -type f | wc -l)
     if [ "$rc" -ne 0 ]; then
         status=1
