@@ -280,7 +280,6 @@ fn aws_secret_dry_run(a: AwsSecretArgs) -> anyhow::Result<i32> {
 /// `aws-sm:` for `pipeguard run` and `pipeguard mask`: `spec` is what
 /// follows `aws-sm:` (`NAME[#json-key]`), settings from `[run.aws]`. Returns
 /// the value's bytes; errors never hold the value, the token or credentials.
-#[allow(dead_code, reason = "called by the aws-sm: arm of run.rs")]
 pub fn aws_secret(spec: &str, cfg: &pipeguard_core::run::RunConfig) -> anyhow::Result<Vec<u8>> {
     let settings = cfg.aws.as_ref().map(settings_of).unwrap_or_default();
     let (value, _) = fetch(&format!("aws-sm:{spec}"), &settings)?;

@@ -1011,3 +1011,52 @@ fn aws_secret_errors_name_the_cause_and_leak_nothing() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("no OIDC token found"), "{err}");
 }
+
+#[test]
+fn run_hands_aws_secrets_to_the_command_and_masks_them() {
+    let aws = aws();
+    let dir = tempfile::tempdir().expect("tmp");
+    let policy = aws.policy(
+        &dir,
+        "\n[[run.secret]]\nname = \"DB_PASSWORD\"\nfrom = \"aws-sm:app/db#password\"\n\n[[run.secret]]\nname = \"BLOB_FILE\"\nfrom = \"aws-sm:app/blob\"\nfile = true\n",
+    );
+    let d = dir.path().display();
+    let script = format!(
+        "printf %s \"$DB_PASSWORD\" > '{d}/pw'; cp \"$BLOB_FILE\" '{d}/blob'; echo \"password is $DB_PASSWORD\""
+    );
+    let out = aws.cmd(&[
+        "run",
+        "-c",
+        policy.to_str().expect("utf-8"),
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The child got the values: the string from a JSON key, the binary as a file.
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pw")).expect("pw"),
+        aws.db_password
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("blob")).expect("blob"),
+        [0u8, 1, 2, 254, 255].repeat(8)
+    );
+    // What it printed is masked, and nothing else leaked.
+    assert!(stdout.contains("password is ***"), "{stdout}");
+    aws.assert_no_credentials(&out);
+    // Two aws-sm: secrets, one token exchange.
+    let sts = aws.sts.seen();
+    assert_eq!(sts.len(), 1, "one STS exchange per run");
+    assert!(
+        String::from_utf8_lossy(&sts[0].body).contains(&format!("WebIdentityToken={}", aws.jwt))
+    );
+    assert_eq!(aws.github.seen().len(), 1);
+}
