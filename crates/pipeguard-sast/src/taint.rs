@@ -315,6 +315,10 @@ pub struct FileAnalysis<'a> {
     funcs: HashMap<String, Node<'a>>,
     summaries: HashMap<(usize, usize), Summary>,
     in_progress: HashSet<(usize, usize)>,
+    /// Each analyzed function's final environment, by node id: a nested
+    /// function (a callback, a closure) starts from its parent's, so it sees
+    /// captured values and local names that shadow source names.
+    closure_env: HashMap<usize, Env>,
     pub hits: Vec<Hit>,
 }
 
@@ -348,6 +352,7 @@ impl<'a> FileAnalysis<'a> {
             funcs: HashMap::new(),
             summaries: HashMap::new(),
             in_progress: HashSet::new(),
+            closure_env: HashMap::new(),
             hits: Vec::new(),
         };
         let mut functions = Vec::new();
@@ -355,6 +360,7 @@ impl<'a> FileAnalysis<'a> {
         // Module-level code is one more function.
         let mut fr = fa.frame("<module>");
         fa.eval(&mut fr, root);
+        fa.closure_env.insert(root.id(), fr.env);
         for f in functions {
             fa.analyze_function(f);
         }
@@ -540,10 +546,26 @@ impl<'a> FileAnalysis<'a> {
     fn analyze_function(&mut self, f: Node<'a>) {
         let mut fr = self.frame(&self.fn_name(f));
         fr.route = self.lang == Lang::Python && self.is_route(f);
+        // Functions are analyzed outer first, so the enclosing one is done.
+        let mut up = f.parent();
+        while let Some(a) = up {
+            if self.syn.functions.contains(&a.kind()) || a.parent().is_none() {
+                if let Some(env) = self.closure_env.get(&a.id()) {
+                    fr.env = env.clone();
+                }
+                break;
+            }
+            up = a.parent();
+        }
+        for (name, _, _) in self.params(f) {
+            let prefix = format!("{name}.");
+            fr.env.retain(|k, _| k != &name && !k.starts_with(&prefix));
+        }
         self.setup_params(&mut fr, f);
         if let Some(body) = f.child_by_field_name("body") {
             self.eval(&mut fr, body);
         }
+        self.closure_env.insert(f.id(), fr.env);
     }
 
     fn summary(&mut self, f: Node<'a>, param: usize) -> Summary {
