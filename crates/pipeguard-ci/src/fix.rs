@@ -83,9 +83,11 @@ pub fn fix_text(rel: &str, text: &str) -> Option<String> {
                     // expression) needs an edit, not an insertion: a second
                     // key would make the mapping invalid YAML. The same for
                     // a flow mapping (`with: { … }`), which has no line to
-                    // insert into. The finding stays for the user.
+                    // insert into, and for a `with:` that is not a mapping
+                    // at all. The finding stays for the user.
                     Some(with)
                         if with.get("persist-credentials").is_some()
+                            || with.entries().is_empty()
                             || (with.key_line > 0
                                 && !block_value(lines.get(with.key_line as usize - 1))) =>
                     {
@@ -197,6 +199,11 @@ mod tests {
         if let Some(fixed) = fix_text(".github/workflows/ci.yml", wf) {
             yaml::load(&fixed).expect("the fixed workflow still loads");
             assert_eq!(fixed.matches("persist-credentials").count(), 1, "{fixed}");
+        }
+        // `with:` followed by a scalar, not a mapping (the second crash).
+        let scalar = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        with:\n          persistmake dist\n      - uses: actions/upload-artifact@v4\n        with:\n          path: .\n";
+        if let Some(fixed) = fix_text(".github/workflows/ci.yml", scalar) {
+            yaml::load(&fixed).expect("the fixed workflow still loads");
         }
         let crash =
             include_str!("../../../fuzz/regressions/ci_workflow/persist-credentials-true.yml");
