@@ -201,7 +201,11 @@ impl Engine {
         let mut occurrences = HashMap::new();
 
         let tables = &self.tables[lang.family()];
-        let hits = taint::FileAnalysis::run(bytes, lang, tables, root);
+        let hits = if tables.may_have_sources(bytes) {
+            taint::FileAnalysis::run(bytes, lang, tables, root)
+        } else {
+            Vec::new()
+        };
         for h in hits {
             let kind = &self.rules.kinds[h.sink];
             let rule_id = self.rules.rule_id(lang, kind);

@@ -98,9 +98,17 @@ pub struct Tables {
     out_args: Vec<Pat>,
     /// The HTML-output kind: what a Python route returns is the response body.
     xss: Option<usize>,
+    /// Words one of which every file with a source contains (the longest
+    /// segment of each source pattern, annotations, route decorators).
+    keywords: aho_corasick::AhoCorasick,
 }
 
 impl Tables {
+    /// Whether the file may read input at all; if not, no flow can start in it.
+    pub fn may_have_sources(&self, src: &[u8]) -> bool {
+        self.keywords.is_match(src)
+    }
+
     pub fn compile(rules: &RuleSet, t: &TaintTables) -> Result<Tables, String> {
         let pats = |v: &[String]| v.iter().map(|p| split(p)).collect::<Vec<_>>();
         let san = |v: &[crate::rules::Sanitizer]| {
@@ -176,6 +184,41 @@ impl Tables {
                 .map_err(|e| e.to_string())?,
             out_args: pats(&t.out_args),
             xss: rules.kinds.iter().position(|k| k.kind == "xss"),
+            keywords: {
+                let mut words: Vec<String> = t
+                    .sources
+                    .iter()
+                    .flat_map(|s| &s.patterns)
+                    .filter_map(|p| {
+                        p.split('.')
+                            .map(|seg| seg.trim_end_matches('*'))
+                            .filter(|seg| !seg.is_empty())
+                            .max_by_key(|seg| seg.len())
+                            .map(str::to_string)
+                    })
+                    .chain(
+                        t.source_annotations
+                            .iter()
+                            .map(|a| a.trim_start_matches('@').trim_end_matches('(').to_string()),
+                    )
+                    .collect();
+                if t.route_decorators.is_some() {
+                    words.extend(
+                        [
+                            ".route(",
+                            ".get(",
+                            ".post(",
+                            ".put(",
+                            ".delete(",
+                            ".patch(",
+                            ".api_route(",
+                            ".websocket(",
+                        ]
+                        .map(String::from),
+                    );
+                }
+                aho_corasick::AhoCorasick::new(words).map_err(|e| e.to_string())?
+            },
         })
     }
 }
