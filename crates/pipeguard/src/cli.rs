@@ -26,6 +26,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run every applicable analyzer (secrets, deps, ci, dockerfile, code, images) under one profile and threshold; diff-aware in pull requests.
+    Scan(crate::scan::ScanArgs),
+    /// Write a commented pipeguard.toml suited to what the tree holds.
+    Init(crate::init::InitArgs),
     /// Find hard-coded credentials in files, standard input or git history.
     Secrets(SecretsArgs),
     /// Analyze application source (Python, JavaScript/TypeScript, Java, Go) for injections and unsafe calls, with source-to-sink traces.
@@ -66,6 +70,8 @@ enum PolicyCommand {
         #[arg(default_value = "pipeguard.toml")]
         file: PathBuf,
     },
+    /// Print the JSON schema of pipeguard.toml (the one committed as docs/pipeguard.schema.json).
+    Schema,
 }
 
 #[derive(Args)]
@@ -169,7 +175,7 @@ struct DbStatusArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum ColorChoice {
+pub(crate) enum ColorChoice {
     Auto,
     Always,
     Never,
@@ -180,25 +186,39 @@ enum ColorChoice {
 pub struct CommonArgs {
     /// Policy file (default: pipeguard.toml at the scanned root, if any).
     #[arg(long, short = 'c', value_name = "FILE", env = "PIPEGUARD_CONFIG")]
-    config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Output format.
-    #[arg(long, short = 'f', default_value = "human", value_parser = ["human", "json", "sarif", "junit", "github", "markdown"])]
-    format: String,
+    #[arg(long, short = 'f', default_value = "human", value_parser = pipeguard_report::Format::NAMES)]
+    pub(crate) format: String,
     /// Write the report to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
-    output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
+    /// Also write the report in another format to a file, from the same scan
+    /// (repeatable): `--report sarif=pipeguard.sarif --report markdown=summary.md`.
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_report_spec)]
+    pub(crate) report: Vec<(Format, PathBuf)>,
     /// Report only findings whose fingerprint is not in this earlier JSON report.
     #[arg(long, value_name = "FILE")]
-    baseline: Option<PathBuf>,
+    pub(crate) baseline: Option<PathBuf>,
     /// Fail (exit 1) on findings at or above this severity; overrides the policy's `fail-on`.
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
-    fail_on: Option<Severity>,
+    pub(crate) fail_on: Option<Severity>,
     /// When to colour the human report.
     #[arg(long, value_enum, default_value = "auto")]
-    color: ColorChoice,
+    pub(crate) color: ColorChoice,
     /// Never draw a progress line on standard error.
     #[arg(long)]
-    no_progress: bool,
+    pub(crate) no_progress: bool,
+}
+
+fn parse_report_spec(s: &str) -> Result<(Format, PathBuf), String> {
+    let (f, file) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}`: expected FORMAT=FILE, e.g. sarif=pipeguard.sarif"))?;
+    if file.is_empty() {
+        return Err(format!("`{s}`: no file name after `=`"));
+    }
+    Ok((f.parse()?, PathBuf::from(file)))
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -254,7 +274,7 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
-fn usage(msg: impl Into<String>) -> anyhow::Error {
+pub(crate) fn usage(msg: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(UsageError(msg.into()))
 }
 
@@ -271,6 +291,8 @@ pub fn run() -> i32 {
         }
     };
     let result = match cli.command {
+        Command::Scan(a) => crate::scan::run(a),
+        Command::Init(a) => crate::init::run(a),
         Command::Secrets(a) => secrets(a),
         Command::Code(a) => crate::code::run(a),
         Command::Deps(a) => deps(a),
@@ -282,6 +304,7 @@ pub fn run() -> i32 {
         Command::Db(DbCommand::Status(a)) => db_status(a),
         Command::Rules(a) => rules(a),
         Command::Policy(PolicyCommand::Check { file }) => policy_check(&file),
+        Command::Policy(PolicyCommand::Schema) => policy_schema(),
         Command::Mask(a) => crate::run::mask(a),
         Command::Run(a) => crate::run::run(a),
         #[cfg(feature = "cloud")]
@@ -301,14 +324,14 @@ pub fn run() -> i32 {
 }
 
 /// The policy: `--config`, else `pipeguard.toml` at the root, else defaults.
-fn load_policy(config: Option<&Path>, root: &Path) -> anyhow::Result<Policy> {
+pub(crate) fn load_policy(config: Option<&Path>, root: &Path) -> anyhow::Result<Policy> {
     Ok(match config {
         Some(p) => Policy::load(p)?,
         None => Policy::discover(root)?,
     })
 }
 
-fn policy_base(policy: &Policy, root: &Path) -> PathBuf {
+pub(crate) fn policy_base(policy: &Policy, root: &Path) -> PathBuf {
     policy
         .path
         .as_ref()
@@ -388,6 +411,9 @@ fn secrets(a: SecretsArgs) -> anyhow::Result<i32> {
     report.summary.commits_scanned = outcome.commits;
     report.problems = outcome.problems;
     let findings = policy.apply_ignores(outcome.findings, pipeguard_core::policy::today());
+    if !stdin {
+        report.commit = scanned_commit(&root);
+    }
     report.findings =
         output::apply_baseline(findings, a.common.baseline.as_deref(), &mut report.summary)?;
     report.summary.duration_ms = started.elapsed().as_millis() as u64;
@@ -401,7 +427,34 @@ fn secrets(a: SecretsArgs) -> anyhow::Result<i32> {
 }
 
 /// Runs the shared tail of every scan: ignores, baseline, render, exit code.
-fn finish_report(
+/// The commit being scanned: the CI's own variable, else `git rev-parse HEAD`.
+fn scanned_commit(root: &Path) -> Option<String> {
+    for var in ["CI_COMMIT_SHA", "GITHUB_SHA"] {
+        if let Ok(v) = std::env::var(var)
+            && !v.trim().is_empty()
+        {
+            return Some(v.trim().to_string());
+        }
+    }
+    let dir = if root.is_dir() { root } else { Path::new(".") };
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "--verify", "-q", "HEAD"])
+        .output()
+        .ok()?;
+    let sha = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !sha.is_empty()).then_some(sha)
+}
+
+fn policy_schema() -> anyhow::Result<i32> {
+    let mut text = serde_json::to_string_pretty(&pipeguard_core::policy::json_schema())?;
+    text.push('\n');
+    output::write_stdout(text.as_bytes())?;
+    Ok(exit::CLEAN)
+}
+
+pub(crate) fn finish_report(
     mut report: Report,
     findings: Vec<pipeguard_core::Finding>,
     policy: &Policy,
@@ -409,6 +462,9 @@ fn finish_report(
     started: Instant,
 ) -> anyhow::Result<i32> {
     let findings = policy.apply_ignores(findings, pipeguard_core::policy::today());
+    if report.commit.is_none() {
+        report.commit = scanned_commit(Path::new(&report.root));
+    }
     report.findings =
         output::apply_baseline(findings, common.baseline.as_deref(), &mut report.summary)?;
     report.summary.duration_ms = started.elapsed().as_millis() as u64;
@@ -564,18 +620,50 @@ fn sbom(a: SbomArgs) -> anyhow::Result<i32> {
 }
 
 fn image(a: ImageArgs) -> anyhow::Result<i32> {
-    use pipeguard_container::image as img;
     let started = Instant::now();
-    let r = a.reference.as_str();
+    let policy = load_policy(a.common.config.as_deref(), Path::new("."))?;
+    let out = analyze_image(
+        &a.reference,
+        &a.platform,
+        a.plain_http,
+        a.db.clone(),
+        &policy,
+    )?;
+    let fail_on = a.common.fail_on.unwrap_or(policy.fail_on);
+    let mut report = Report::new("image", &a.reference, fail_on);
+    report.summary.files_scanned = out.files;
+    report.summary.bytes_scanned = out.bytes;
+    report.summary.packages_scanned = Some(out.packages);
+    report.problems = out.problems;
+    finish_report(report, out.findings, &policy, &a.common, started)
+}
+
+/// What the image analysis found, before ignores and rendering.
+pub(crate) struct ImageOutcome {
+    pub findings: Vec<pipeguard_core::Finding>,
+    pub problems: Vec<pipeguard_core::Problem>,
+    pub files: u64,
+    pub bytes: u64,
+    pub packages: u64,
+}
+
+/// Opens (or pulls) an image and runs every image check on it.
+pub(crate) fn analyze_image(
+    r: &str,
+    platform: &str,
+    plain_http: bool,
+    db: Option<PathBuf>,
+    policy: &Policy,
+) -> anyhow::Result<ImageOutcome> {
+    use pipeguard_container::image as img;
     let pulled_dir;
     let image = if is_local_image(r) {
-        open_image(r, &a.platform)?
+        open_image(r, platform)?
     } else {
-        pulled_dir = pull_image(r, &a.platform, a.plain_http)?;
-        img::open_oci_layout(pulled_dir.path(), Some("pulled"), &a.platform)
+        pulled_dir = pull_image(r, platform, plain_http)?;
+        img::open_oci_layout(pulled_dir.path(), Some("pulled"), platform)
             .map_err(|e| usage(format!("{r}: {e}")))?
     };
-    let policy = load_policy(a.common.config.as_deref(), Path::new("."))?;
     let limits = img::Limits::default();
     let name = r.to_string();
     // Secrets in every file of every layer, deleted and overwritten ones too.
@@ -654,7 +742,7 @@ fn image(a: ImageArgs) -> anyhow::Result<i32> {
     let (_, os_found) = os_packages(&name, &stash);
     let package_count: usize = os_found.iter().map(|f| f.lockfile.packages.len()).sum();
     if !os_found.is_empty() {
-        let db = a.db.clone().unwrap_or_else(pipeguard_deps::db::default_dir);
+        let db = db.unwrap_or_else(pipeguard_deps::db::default_dir);
         match pipeguard_deps::db::Index::open(&db) {
             Err(e) => problems.push(problem(format!("installed packages not checked: {e:#}"))),
             Ok(mut index) => {
@@ -673,13 +761,13 @@ fn image(a: ImageArgs) -> anyhow::Result<i32> {
             }
         }
     }
-    let fail_on = a.common.fail_on.unwrap_or(policy.fail_on);
-    let mut report = Report::new("image", &name, fail_on);
-    report.summary.files_scanned = files;
-    report.summary.bytes_scanned = bytes;
-    report.summary.packages_scanned = Some(package_count as u64);
-    report.problems = problems;
-    finish_report(report, findings, &policy, &a.common, started)
+    Ok(ImageOutcome {
+        findings,
+        problems,
+        files,
+        bytes,
+        packages: package_count as u64,
+    })
 }
 
 /// Opens `oci:DIR[:TAG]`, `docker-archive:FILE`, or a path (a directory is an
@@ -914,14 +1002,14 @@ fn os_packages(
 }
 
 /// The scanned root as reports show it: absolute when it exists.
-fn shown_root(path: &Path) -> String {
+pub(crate) fn shown_root(path: &Path) -> String {
     std::fs::canonicalize(path)
         .unwrap_or_else(|_| path.to_path_buf())
         .display()
         .to_string()
 }
 
-fn require_path(path: &Path) -> anyhow::Result<()> {
+pub(crate) fn require_path(path: &Path) -> anyhow::Result<()> {
     if path.exists() {
         Ok(())
     } else {
@@ -935,7 +1023,7 @@ fn require_path(path: &Path) -> anyhow::Result<()> {
 /// The secrets engine over a given set of files (CI files, Dockerfiles):
 /// literal credentials in them are the secrets analyzer's findings, so
 /// `ci` and `dockerfile` alone catch them too.
-fn secrets_in(
+pub(crate) fn secrets_in(
     files: Vec<(PathBuf, String)>,
     policy: &Policy,
     root: &Path,
@@ -1124,6 +1212,10 @@ impl CommonArgs {
 
     pub fn output(&self) -> Option<&Path> {
         self.output.as_deref()
+    }
+
+    pub fn extra_reports(&self) -> &[(Format, PathBuf)] {
+        &self.report
     }
 
     pub fn color(&self, is_tty: bool) -> bool {

@@ -74,8 +74,11 @@ pub fn is_repo(root: &Path) -> bool {
 
 impl Diff {
     pub fn compute(root: &Path, base: &str) -> anyhow::Result<Diff> {
-        if !is_repo(root) {
-            bail!("{}: --diff-base needs a git repository", root.display());
+        if let Err(e) = git(root, &["rev-parse", "--is-inside-work-tree"]) {
+            bail!(
+                "{}: --diff-base needs a git repository ({e:#})",
+                root.display()
+            );
         }
         let merge_base = git(root, &["merge-base", base, "HEAD"]).map_err(|e| {
             anyhow::anyhow!(
@@ -83,22 +86,34 @@ impl Diff {
             )
         })?;
         let merge_base = String::from_utf8_lossy(&merge_base).trim().to_string();
-        let patch = git(
-            root,
-            &[
-                "diff",
-                "--relative",
-                "-U0",
-                "--no-color",
-                "--no-ext-diff",
-                "--no-renames",
-                &merge_base,
-                "--",
-            ],
-        )?;
-        let mut files = parse_patch(&String::from_utf8_lossy(&patch));
-        let untracked = git(root, &["ls-files", "--others", "--exclude-standard", "-z"])?;
-        for p in untracked.split(|&b| b == 0).filter(|p| !p.is_empty()) {
+        // The two walks of the work tree (tracked changes, untracked files)
+        // run side by side: each is mostly waiting on stat calls.
+        let (patch, untracked) = std::thread::scope(|s| {
+            let patch = s.spawn(|| {
+                git(
+                    root,
+                    &[
+                        "diff",
+                        "--relative",
+                        "-U0",
+                        "--no-color",
+                        "--no-ext-diff",
+                        "--no-renames",
+                        &merge_base,
+                        "--",
+                    ],
+                )
+            });
+            let untracked = git(root, &["ls-files", "--others", "--exclude-standard", "-z"]);
+            (
+                patch
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("git diff failed"))),
+                untracked,
+            )
+        });
+        let mut files = parse_patch(&String::from_utf8_lossy(&patch?));
+        for p in untracked?.split(|&b| b == 0).filter(|p| !p.is_empty()) {
             files.insert(String::from_utf8_lossy(p).into_owned(), Lines::Whole);
         }
         Ok(Diff {

@@ -3,12 +3,16 @@
 //! applies ignores and baselines, renders, and maps the result to an exit code.
 #![allow(clippy::print_stdout)] // this is the output module
 
+mod cache;
 mod cli;
 mod code;
+mod diff;
+mod init;
 #[cfg(feature = "cloud")]
 mod oidc;
 mod output;
 mod run;
+mod scan;
 
 use std::process::ExitCode;
 
