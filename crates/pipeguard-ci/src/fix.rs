@@ -54,10 +54,15 @@ pub fn fix_text(rel: &str, text: &str) -> Option<String> {
             .filter_map(|f| f.locations[0].line)
             .collect();
         for job in &wf.jobs {
+            // Only a job that is a block mapping can take a key by
+            // insertion (a third fuzz crash: a job whose value was a
+            // scalar got a `permissions:` line that broke the file).
             if wf.permissions.is_none()
                 && job.permissions.is_none()
                 && job.uses.is_none()
                 && job.node.key_line > 0
+                && !job.node.entries().is_empty()
+                && block_value(lines.get(job.node.key_line as usize - 1))
             {
                 let pad = " ".repeat((job.node.col as usize).saturating_sub(1));
                 let mut block = vec![format!("{pad}permissions:")];
@@ -199,6 +204,12 @@ mod tests {
         if let Some(fixed) = fix_text(".github/workflows/ci.yml", wf) {
             yaml::load(&fixed).expect("the fixed workflow still loads");
             assert_eq!(fixed.matches("persist-credentials").count(), 1, "{fixed}");
+        }
+        // A job whose value is a scalar, not a mapping (the third crash).
+        let job_scalar =
+            "name: ci\non: push\njobs:\n  build:::add-mask::\n    runs_on:Tubuntake test\n";
+        if let Some(fixed) = fix_text(".github/workflows/ci.yml", job_scalar) {
+            yaml::load(&fixed).expect("the fixed workflow still loads");
         }
         // `with:` followed by a scalar, not a mapping (the second crash).
         let scalar = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        with:\n          persistmake dist\n      - uses: actions/upload-artifact@v4\n        with:\n          path: .\n";
