@@ -59,8 +59,7 @@ fn survey(root: &Path) -> Survey {
             }
             continue;
         }
-        if let Some(eco) =
-            pipeguard_deps::lockfile::Kind::detect(&name).and_then(|k| k.ecosystem())
+        if let Some(eco) = pipeguard_deps::lockfile::Kind::detect(&name).and_then(|k| k.ecosystem())
         {
             *s.lockfiles.entry(eco.to_string()).or_default() += 1;
         }

@@ -443,7 +443,10 @@ fn init_writes_a_policy_suited_to_the_tree_that_policy_check_accepts() {
         .code(0);
     // `policy schema` prints the committed schema editors validate with.
     let out = pipeguard().args(["policy", "schema"]).output().unwrap();
-    let committed = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/pipeguard.schema.json")).unwrap();
+    let committed = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/pipeguard.schema.json"),
+    )
+    .unwrap();
     assert_eq!(out.stdout, committed);
     // It never overwrites a policy silently.
     let out = pipeguard().arg("init").arg(&d).output().unwrap();
