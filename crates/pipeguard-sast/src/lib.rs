@@ -170,6 +170,14 @@ impl Engine {
         lang: Lang,
         bytes: &[u8],
     ) -> (Vec<Finding>, Option<Problem>, bool) {
+        // Like semgrep's prefilter: a file that reads no input and holds
+        // none of the structural rules' words cannot produce a finding, so it
+        // is not even parsed.
+        let tables = &self.tables[lang.family()];
+        let taint_possible = tables.may_have_sources(bytes);
+        if !taint_possible && self.structural(lang).is_ok_and(|c| !c.may_match(bytes)) {
+            return (Vec::new(), None, false);
+        }
         let mut parser = tree_sitter::Parser::new();
         if let Err(e) = parser.set_language(&lang.grammar()) {
             return (
@@ -200,8 +208,7 @@ impl Engine {
         let mut seen = HashSet::new();
         let mut occurrences = HashMap::new();
 
-        let tables = &self.tables[lang.family()];
-        let hits = if tables.may_have_sources(bytes) {
+        let hits = if taint_possible {
             taint::FileAnalysis::run(bytes, lang, tables, root)
         } else {
             Vec::new()

@@ -189,6 +189,10 @@ pub struct StructuralRule {
     /// Restrict to some languages of the family (`["typescript"]`).
     #[serde(default)]
     pub languages: Vec<String>,
+    /// Words one of which a file must contain for the rule to fire, when
+    /// the query's own predicates name none (files without any skip parsing).
+    #[serde(default)]
+    pub keywords: Vec<String>,
     /// Lines that must fire and lines that must not, checked by a test.
     #[serde(default)]
     pub examples: Vec<String>,

@@ -20,6 +20,9 @@ pub struct Compiled {
     starts: Vec<usize>,
     rules: Vec<StructuralRule>,
     predicates: Vec<Vec<CapturePredicate>>,
+    /// Words one of which a file needs for any rule to match; `None` when
+    /// some rule names no words (then every file is queried).
+    prefilter: Option<aho_corasick::AhoCorasick>,
 }
 
 pub struct Match<'t> {
@@ -65,12 +68,38 @@ impl Compiled {
                 })
                 .unwrap_or_else(|| format!("{} structural rules: {e}", lang.name()))
         })?;
+        let mut words = Vec::new();
+        let mut all_have_words = true;
+        for r in &kept {
+            let mut w = r.keywords.clone();
+            if w.is_empty() {
+                w = predicate_words(&r.query);
+            }
+            all_have_words &= !w.is_empty();
+            words.extend(w);
+        }
+        let prefilter = if all_have_words && !words.is_empty() {
+            Some(
+                aho_corasick::AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .build(words)
+                    .map_err(|e| e.to_string())?,
+            )
+        } else {
+            None
+        };
         Ok(Compiled {
             query,
             starts,
             rules: kept,
             predicates,
+            prefilter,
         })
+    }
+
+    /// Whether any rule could match this file (cheap, before parsing).
+    pub fn may_match(&self, src: &[u8]) -> bool {
+        !self.rules.is_empty() && self.prefilter.as_ref().is_none_or(|p| p.is_match(src))
     }
 
     pub fn rules(&self) -> &[StructuralRule] {
@@ -118,5 +147,51 @@ impl Compiled {
             }
         }
         out
+    }
+}
+
+/// The identifier-like words (3+ characters) in a query's `#eq?`, `#any-of?`
+/// and `#match?` strings: a node can only match if the file contains one.
+fn predicate_words(query: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in query.split("(#").skip(1) {
+        // The predicate's strings, up to its closing parenthesis (regexes
+        // hold parentheses of their own, inside the quotes).
+        let mut strings = Vec::new();
+        let mut current: Option<String> = None;
+        let mut chars = part.chars();
+        while let Some(c) = chars.next() {
+            match (&mut current, c) {
+                (Some(s), '\\') => {
+                    if let Some(n) = chars.next() {
+                        s.push(n);
+                    }
+                }
+                (Some(_), '"') => strings.extend(current.take()),
+                (Some(s), c) => s.push(c),
+                (None, '"') => current = Some(String::new()),
+                (None, ')') => break,
+                (None, _) => {}
+            }
+        }
+        for quoted in strings {
+            for w in quoted.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                if w.len() >= 3 {
+                    out.push(w.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn words_come_from_predicates() {
+        let w = super::predicate_words(
+            r#"(call (#eq? @m "yaml") (#any-of? @f "load" "load_all")) (x (#match? @a "(?i)md5|sha1"))"#,
+        );
+        assert_eq!(w, ["yaml", "load", "load_all", "md5", "sha1"]);
     }
 }
