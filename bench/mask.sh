@@ -6,8 +6,9 @@
 #   bench/mask.sh [SIZE_MB] [RUNS]      (defaults: 1024 MB, 5 runs)
 #
 # Needs: a release build (cargo build --release -p pipeguard), python3,
-# hyperfine. Prints medians in MB/s. The sed reference runs on a smaller
-# slice (sed is far slower) and is scaled to MB/s the same way.
+# hyperfine. Prints the wall-clock median and the CPU time (user + system,
+# mean; the steadier figure on a shared machine) in MB/s. The sed reference
+# runs on a smaller slice (sed is far slower) and is scaled the same way.
 set -euo pipefail
 
 SIZE_MB=${1:-1024}
@@ -88,7 +89,8 @@ run() { # name, bytes, command
 import json, statistics, sys
 r = json.load(open(sys.argv[1]))["results"][0]
 med = statistics.median(r["times"]); size = int(sys.argv[2])
-print(f"{sys.argv[3]:<34} median {med:7.3f} s  {size / med / 1e6:8.1f} MB/s  (runs: {', '.join(f'{t:.2f}' for t in r['times'])})")
+cpu = r["user"] + r["system"]
+print(f"{sys.argv[3]:<30} wall median {med:7.3f} s {size / med / 1e6:7.1f} MB/s | cpu mean {cpu:6.2f} s {size / cpu / 1e6:7.1f} MB/s per cpu-second  (runs: {', '.join(f'{t:.2f}' for t in r['times'])})")
 EOF
 }
 
