@@ -311,7 +311,7 @@ struct Prefilter {
     /// The exact grams, asked only after the bitset says maybe: repeated
     /// log words that collide in the bitset would otherwise send the
     /// automaton over the same text again and again.
-    exact: std::collections::HashSet<u64>,
+    exact: std::collections::HashSet<u64, std::hash::BuildHasherDefault<GramHasher>>,
     shift: u32,
     step: usize,
     gram: usize,
@@ -328,15 +328,16 @@ impl Prefilter {
             return None;
         };
         let grams: usize = patterns.iter().map(|p| p.len() - gram + 1).sum();
-        // About 32 bits per gram keeps false hits near 3 %, capped at
-        // 256 KiB so the table stays in cache.
-        let log2 = (grams * 32)
+        // About 8 bits per gram (one in eight samples goes on to the exact
+        // set), capped at 64 KiB: the table is read at every sample, so it
+        // must stay in the fastest cache; the exact set is read rarely.
+        let log2 = (grams * 8)
             .next_power_of_two()
             .trailing_zeros()
-            .clamp(16, 21);
+            .clamp(16, 19);
         let mut pf = Prefilter {
             bits: vec![0u64; 1 << (log2 - 6)],
-            exact: std::collections::HashSet::new(),
+            exact: Default::default(),
             shift: 64 - log2,
             step: min - gram + 1,
             gram,
@@ -352,11 +353,15 @@ impl Prefilter {
         Some(pf)
     }
 
+    /// The gram at the start of `at` as a number (`at` holds at least
+    /// `self.gram` bytes). Fixed-size reads, so no call to memcpy.
     #[inline]
-    fn value(&self, gram: &[u8]) -> u64 {
-        let mut b = [0u8; 8];
-        b[..self.gram].copy_from_slice(&gram[..self.gram]);
-        u64::from_le_bytes(b)
+    fn value(&self, at: &[u8]) -> u64 {
+        if self.gram == 8 {
+            u64::from_le_bytes([at[0], at[1], at[2], at[3], at[4], at[5], at[6], at[7]])
+        } else {
+            u64::from(u32::from_le_bytes([at[0], at[1], at[2], at[3]]))
+        }
     }
 
     #[inline]
@@ -374,13 +379,34 @@ impl Prefilter {
         let last = seg.len() - self.gram;
         let mut j = 0;
         while j <= last {
-            let v = self.value(&seg[j..j + self.gram]);
+            let v = self.value(&seg[j..]);
             let h = self.hash(v);
             if self.bits[h >> 6] & (1 << (h & 63)) != 0 && self.exact.contains(&v) {
                 hit(j);
             }
             j += self.step;
         }
+    }
+}
+
+/// Grams are already well mixed by the bitset's multiply; the exact set
+/// needs no SipHash (it is asked for a tenth of a log's samples).
+#[derive(Default)]
+struct GramHasher(u64);
+
+impl std::hash::Hasher for GramHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (v ^ (v >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     }
 }
 

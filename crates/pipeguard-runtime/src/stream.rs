@@ -35,9 +35,12 @@ where
     W: Write + ?Sized,
 {
     let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
+    // Buffers go back to the reader: fresh quarter-MiB allocations would be
+    // zeroed and faulted in by the kernel on every read.
+    let (back, spare) = mpsc::channel::<Vec<u8>>();
     let reader = std::thread::Builder::new()
         .name("pipeguard-read".into())
-        .spawn(move || read_loop(input, &tx))?;
+        .spawn(move || read_loop(input, &tx, &spare))?;
     let mut done = Pumped::default();
     let mut failed = false;
     let result = loop {
@@ -64,6 +67,7 @@ where
                     let r = masker.feed(&chunk, out);
                     note(&mut done, &mut failed, r);
                 }
+                let _ = back.send(chunk);
                 if failed && !drain {
                     break Ok(());
                 }
@@ -96,9 +100,14 @@ fn note(done: &mut Pumped, failed: &mut bool, r: io::Result<()>) {
     }
 }
 
-fn read_loop<R: Read>(mut input: R, tx: &mpsc::SyncSender<io::Result<Vec<u8>>>) {
+fn read_loop<R: Read>(
+    mut input: R,
+    tx: &mpsc::SyncSender<io::Result<Vec<u8>>>,
+    spare: &mpsc::Receiver<Vec<u8>>,
+) {
     loop {
-        let mut buf = vec![0u8; READ];
+        let mut buf = spare.try_recv().unwrap_or_default();
+        buf.resize(READ, 0);
         match input.read(&mut buf) {
             Ok(0) => return,
             Ok(n) => {
