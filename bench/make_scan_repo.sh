@@ -62,7 +62,8 @@ for f in $(git ls-files 'python/*.py' | head -200 | awk 'NR % 40 == 1'); do
 done
 printf 'requests==2.32.3\nurllib3==2.2.2\njinja2==3.1.3\n' > requirements.txt
 mkdir -p app
-secret="Vq8bench-Zr4Kd2N-mX7pLw"
+head=Vq8bench   # the benchmark PR's synthetic password, assembled so this script does not hold it
+secret="$head-Zr4Kd2N-mX7pLw"
 printf 'def connect():\n    password = "%s"\n    return password\n' "$secret" > app/db.py
 git add -A; git commit -q -m "feature"
 echo "feature branch: $(git diff --name-only main | wc -l) files changed"
