@@ -764,3 +764,73 @@ fn policy_syntax_errors_never_quote_a_secret() {
         assert_policy_errors_clean(&policy, &text, t.path());
     }
 }
+
+/// `pipeguard run` and `mask`: the secrets handed to a command, and what
+/// the rules find in its output, never reach the terminal — including a
+/// secret written in two pieces with a pause between, and the error of a
+/// command that does not exist.
+#[test]
+fn run_and_mask_never_leak() {
+    let c = canaries();
+    let check = |case: &str, out: &std::process::Output| {
+        assert_clean(case, "stdout", &out.stdout);
+        assert_clean(case, "stderr", &out.stderr);
+    };
+    let script = "echo token=$TOK; echo err=$TOK >&2; \
+                  echo \"$TOK\" | cut -c1-10 | tr -d '\\n'; sleep 0.3; echo \"$TOK\" | cut -c11-";
+    let out = pipeguard()
+        .env("CANARY_PAT", &c.github_pat)
+        .args([
+            "run",
+            "--secret",
+            "TOK=env:CANARY_PAT",
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("token="));
+    check("run --secret", &out);
+    let out = pipeguard()
+        .env("CANARY_PAT", &c.github_pat)
+        .args([
+            "run",
+            "--secret",
+            "TOK=env:CANARY_PAT",
+            "--",
+            "/nonexistent/pipeguard-canary-cmd",
+        ])
+        .output()
+        .expect("run");
+    check("run of a missing command", &out);
+    // Rule matches in standard input, and a known value in a command's output.
+    let out = pipeguard()
+        .args(["mask"])
+        .write_stdin(env_file(c))
+        .output()
+        .expect("mask");
+    assert_eq!(out.status.code(), Some(0));
+    check("mask of standard input", &out);
+    let out = pipeguard()
+        .env("CANARY_SECRET", &c.aws_secret)
+        .args([
+            "mask",
+            "--env",
+            "CANARY_SECRET",
+            "--",
+            "sh",
+            "-c",
+            "echo $CANARY_SECRET; echo $CANARY_SECRET >&2",
+        ])
+        .output()
+        .expect("mask");
+    check("mask --env -- COMMAND", &out);
+}
