@@ -101,6 +101,9 @@ pub struct Tables {
     /// Words one of which every file with a source contains (the longest
     /// segment of each source pattern, annotations, route decorators).
     keywords: aho_corasick::AhoCorasick,
+    /// First segments of source patterns (`request`, `req`): a local of
+    /// that name shadows the source.
+    source_roots: HashSet<String>,
 }
 
 impl Tables {
@@ -184,6 +187,14 @@ impl Tables {
                 .map_err(|e| e.to_string())?,
             out_args: pats(&t.out_args),
             xss: rules.kinds.iter().position(|k| k.kind == "xss"),
+            source_roots: t
+                .sources
+                .iter()
+                .flat_map(|s| &s.patterns)
+                .filter_map(|p| p.split('.').next())
+                .filter(|r| *r != "*")
+                .map(str::to_string)
+                .collect(),
             keywords: {
                 let mut words: Vec<String> = t
                     .sources
@@ -594,7 +605,20 @@ impl<'a> FileAnalysis<'a> {
         while let Some(a) = up {
             if self.syn.functions.contains(&a.kind()) || a.parent().is_none() {
                 if let Some(env) = self.closure_env.get(&a.id()) {
-                    fr.env = env.clone();
+                    // Only what matters inside: captured taint, and locals
+                    // that shadow a source name (copying every clean local
+                    // into every callback is quadratic on big modules).
+                    fr.env = env
+                        .iter()
+                        .filter(|(k, v)| {
+                            v.t.is_some()
+                                || self
+                                    .t
+                                    .source_roots
+                                    .contains(k.split('.').next().unwrap_or(""))
+                        })
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
                 }
                 break;
             }
