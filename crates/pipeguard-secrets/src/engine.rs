@@ -178,7 +178,7 @@ impl Engine {
         // access key id and its secret key must not show one in full in the
         // other's snippet.
         let spans: Vec<(usize, usize)> = found.iter().map(|&(_, s, e, _, _)| (s, e)).collect();
-        found
+        let mut matches = found
             .into_iter()
             .map(|(rule, start, end, confidence, _)| {
                 let secret = String::from_utf8_lossy(&data[start..end]).into_owned();
@@ -198,7 +198,9 @@ impl Engine {
                     confidence,
                 }
             })
-            .collect()
+            .collect::<Vec<Match>>();
+        redact_known_secrets(&mut matches);
+        matches
     }
 
     /// Applies filters and validators to one candidate.
@@ -316,6 +318,37 @@ fn column(prefix: &[u8]) -> u32 {
     String::from_utf8_lossy(prefix).chars().count() as u32 + 1
 }
 
+/// Redacts, in every snippet, every secret found anywhere in the same data:
+/// a value accepted on one line may appear again on another line in a
+/// context no rule matches (found by the `secrets_scan_bytes` fuzz target: a
+/// Dockerfile password repeated in a later line's snippet).
+fn redact_known_secrets(matches: &mut [Match]) {
+    let mut secrets: Vec<&str> = matches
+        .iter()
+        .map(|m| m.secret.as_str())
+        .filter(|s| !s.is_empty())
+        .collect();
+    secrets.sort_unstable();
+    secrets.dedup();
+    if secrets.len() < 2 {
+        // One secret: `snippet` already redacted all of its occurrences.
+        return;
+    }
+    let redacted: Vec<String> = secrets
+        .iter()
+        .map(|s| pipeguard_core::Redacted::new(*s).to_string())
+        .collect();
+    let Ok(ac) = AhoCorasickBuilder::new()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(&secrets)
+    else {
+        return;
+    };
+    for m in matches.iter_mut() {
+        m.snippet = ac.replace_all(&m.snippet, &redacted);
+    }
+}
+
 /// The text around a secret on its line, with the secret (and every other
 /// accepted secret of `spans` that the context reaches) redacted. Built from
 /// offsets, never by searching a cut line, so no part of a secret survives.
@@ -404,6 +437,31 @@ mod tests {
                 "{:?}",
                 m.snippet
             );
+        }
+    }
+
+    /// Regression (fuzz target `secrets_scan_bytes`,
+    /// fuzz/regressions/secrets_scan_bytes): a secret found on one line was
+    /// shown in full in the snippet of another line's finding, where it
+    /// stood in a context no rule matched.
+    #[test]
+    fn a_secret_found_once_is_redacted_in_every_snippet() {
+        let data = include_bytes!(
+            "../../../fuzz/regressions/secrets_scan_bytes/crash-1c0403b2db32724a16d921abf4de7d861e7bda1d"
+        );
+        let found = engine().scan(&data[1..], "notes.txt");
+        assert!(!found.is_empty());
+        for m in &found {
+            for other in &found {
+                if other.secret.chars().count() >= 8 {
+                    assert!(
+                        !m.snippet.contains(&other.secret),
+                        "a {}-char secret in {:?}",
+                        other.secret.len(),
+                        m.rule
+                    );
+                }
+            }
         }
     }
 
