@@ -22,7 +22,7 @@ pub struct Compiled {
     predicates: Vec<Vec<CapturePredicate>>,
     /// Words one of which a file needs for any rule to match; `None` when
     /// some rule names no words (then every file is queried).
-    prefilter: Option<aho_corasick::AhoCorasick>,
+    prefilter: Option<(aho_corasick::AhoCorasick, aho_corasick::AhoCorasick)>,
 }
 
 pub struct Match<'t> {
@@ -68,23 +68,28 @@ impl Compiled {
                 })
                 .unwrap_or_else(|| format!("{} structural rules: {e}", lang.name()))
         })?;
-        let mut words = Vec::new();
+        // `#eq?` names exact identifiers; a `#match?` regex may ignore case.
+        let mut exact = Vec::new();
+        let mut folded = Vec::new();
         let mut all_have_words = true;
         for r in &kept {
-            let mut w = r.keywords.clone();
-            if w.is_empty() {
-                w = predicate_words(&r.query);
-            }
-            all_have_words &= !w.is_empty();
-            words.extend(w);
+            let (e, f) = if r.keywords.is_empty() {
+                predicate_words(&r.query)
+            } else {
+                (r.keywords.clone(), Vec::new())
+            };
+            all_have_words &= !(e.is_empty() && f.is_empty());
+            exact.extend(e);
+            folded.extend(f);
         }
-        let prefilter = if all_have_words && !words.is_empty() {
-            Some(
-                aho_corasick::AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .build(words)
-                    .map_err(|e| e.to_string())?,
-            )
+        let build = |words: Vec<String>, fold: bool| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(fold)
+                .build(words)
+                .map_err(|e| e.to_string())
+        };
+        let prefilter = if all_have_words {
+            Some((build(exact, false)?, build(folded, true)?))
         } else {
             None
         };
@@ -99,7 +104,11 @@ impl Compiled {
 
     /// Whether any rule could match this file (cheap, before parsing).
     pub fn may_match(&self, src: &[u8]) -> bool {
-        !self.rules.is_empty() && self.prefilter.as_ref().is_none_or(|p| p.is_match(src))
+        !self.rules.is_empty()
+            && self
+                .prefilter
+                .as_ref()
+                .is_none_or(|(exact, folded)| exact.is_match(src) || folded.is_match(src))
     }
 
     pub fn rules(&self) -> &[StructuralRule] {
@@ -150,11 +159,22 @@ impl Compiled {
     }
 }
 
-/// The identifier-like words (3+ characters) in a query's `#eq?`, `#any-of?`
-/// and `#match?` strings: a node can only match if the file contains one.
-fn predicate_words(query: &str) -> Vec<String> {
-    let mut out = Vec::new();
+/// The identifier-like words (3+ characters) in a query's `#eq?`/`#any-of?`
+/// strings (exact) and `#match?` regexes (any case): a node can only match
+/// if the file contains one.
+fn predicate_words(query: &str) -> (Vec<String>, Vec<String>) {
+    let mut exact = Vec::new();
+    let mut folded = Vec::new();
     for part in query.split("(#").skip(1) {
+        // A negated predicate needs no word in the file.
+        if part.starts_with("not-") {
+            continue;
+        }
+        let out = if part.starts_with("match?") {
+            &mut folded
+        } else {
+            &mut exact
+        };
         // The predicate's strings, up to its closing parenthesis (regexes
         // hold parentheses of their own, inside the quotes).
         let mut strings = Vec::new();
@@ -182,7 +202,7 @@ fn predicate_words(query: &str) -> Vec<String> {
             }
         }
     }
-    out
+    (exact, folded)
 }
 
 #[cfg(test)]
@@ -192,6 +212,7 @@ mod tests {
         let w = super::predicate_words(
             r#"(call (#eq? @m "yaml") (#any-of? @f "load" "load_all")) (x (#match? @a "(?i)md5|sha1"))"#,
         );
-        assert_eq!(w, ["yaml", "load", "load_all", "md5", "sha1"]);
+        assert_eq!(w.0, ["yaml", "load", "load_all"]);
+        assert_eq!(w.1, ["md5", "sha1"]);
     }
 }
