@@ -13,6 +13,10 @@ export PATH=/opt/peers/bin:$PATH
 [ -d "$REPO/.git" ] || bash bench/make_scan_repo.sh "$REPO"
 if [ ! -f "$DB/meta.json" ]; then "$PG" db update --from ../shared/advisories --db "$DB" >/dev/null; fi
 CACHE=$(mktemp -d)
+# Reports go to a scratch directory, never to /dev/null: some tools replace
+# their report file by renaming a temporary file over it, which would turn
+# /dev/null into a regular file for the whole machine.
+OUT=$(mktemp -d)
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR+1)/2; print (NR%2 ? a[int(m)] : (a[NR/2]+a[NR/2+1])/2)}'; }
 t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s.%N); echo "$e - $s" | bc; }
 cd "$REPO"
@@ -30,16 +34,16 @@ row "pipeguard scan --profile main --no-cache" "$PG" scan . --db "$DB" --profile
 row "pipeguard scan --profile main (warm cache)" "$PG" scan . --db "$DB" --profile main --cache-dir "$CACHE" --no-progress -f json
 row "pipeguard scan --profile main --only secrets,deps,ci,dockerfile --no-cache" "$PG" scan . --db "$DB" --profile main --only secrets,deps,ci,dockerfile --no-cache --no-progress -f json
 if command -v gitleaks >/dev/null; then
-  row "gitleaks git --log-opts main..feature (PR)" gitleaks git . --log-opts=main..feature -f json -r /dev/null --exit-code 0
-  row "gitleaks dir (working tree)" gitleaks dir . -f json -r /dev/null --exit-code 0
-  row "gitleaks git (full history)" gitleaks git . -f json -r /dev/null --exit-code 0
+  row "gitleaks git --log-opts main..feature (PR)" gitleaks git . --log-opts=main..feature -f json -r "$OUT/gitleaks.json" --exit-code 0
+  row "gitleaks dir (working tree)" gitleaks dir . -f json -r "$OUT/gitleaks.json" --exit-code 0
+  row "gitleaks git (full history)" gitleaks git . -f json -r "$OUT/gitleaks.json" --exit-code 0
 fi
 echo; echo "== --timings, PR mode"
 "$PG" scan . --db "$DB" --diff-base main --no-progress --timings -f json -o /tmp/pipeguard-bench/scan-pr.json || true
 echo "== --timings, full (no cache)"
 "$PG" scan . --db "$DB" --profile main --no-cache --no-progress --timings -f json -o /tmp/pipeguard-bench/scan-full.json || true
 echo "== --timings, full (warm cache)"
-"$PG" scan . --db "$DB" --profile main --cache-dir "$CACHE" --no-progress --timings -f json -o /dev/null || true
+"$PG" scan . --db "$DB" --profile main --cache-dir "$CACHE" --no-progress --timings -f json -o "$OUT/warm.json" || true
 python3 - <<'PY'
 import json, collections
 for name in ["scan-pr", "scan-full"]:
@@ -47,4 +51,4 @@ for name in ["scan-pr", "scan-full"]:
     c = collections.Counter(f["analyzer"] for f in r["findings"])
     print(name, dict(c), "problems:", len(r["problems"]))
 PY
-rm -rf "$CACHE"
+rm -rf "$CACHE" "$OUT"

@@ -255,9 +255,26 @@ impl Policy {
     }
 
     pub fn parse(src: &str, path: &str) -> Result<Policy, PolicyError> {
-        let raw: RawPolicy = toml::from_str(src).map_err(|e| PolicyError::Parse {
-            path: path.to_string(),
-            message: e.to_string().trim_end().to_string(),
+        // toml's own rendering quotes the offending line, and serde quotes
+        // the offending value; either may be a credential (`allow-values`,
+        // a registry URL with a password). Report the position and a
+        // message whose long quoted values are redacted instead.
+        let raw: RawPolicy = toml::from_str(src).map_err(|e| {
+            let at = e
+                .span()
+                .map(|sp| {
+                    let line = line_of(src, sp.start);
+                    let col = src[..sp.start.min(src.len())]
+                        .rfind('\n')
+                        .map_or(sp.start, |nl| sp.start - nl - 1)
+                        + 1;
+                    format!("line {line}, column {col}: ")
+                })
+                .unwrap_or_default();
+            PolicyError::Parse {
+                path: path.to_string(),
+                message: format!("{at}{}", redact_quoted(e.message().trim_end())),
+            }
         })?;
         let invalid = |offset: usize, message: String| PolicyError::Invalid {
             path: path.to_string(),
@@ -269,7 +286,9 @@ impl Policy {
             Some(s) => s
                 .get_ref()
                 .parse()
-                .map_err(|m: String| invalid(s.span().start, format!("fail-on: {m}")))?,
+                .map_err(|m: String| {
+                    invalid(s.span().start, format!("fail-on: {}", redact_quoted(&m)))
+                })?,
         };
         let mut ignores = Vec::new();
         for entry in &raw.ignore {
@@ -439,6 +458,35 @@ fn meta_finding(
     }
 }
 
+/// Redacts long values quoted with backticks or double quotes in an error
+/// message (keys, enum names and short typos stay readable).
+fn redact_quoted(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(i) = rest.find(['`', '"']) {
+        let q = rest[i..].chars().next().unwrap_or('"');
+        out.push_str(&rest[..=i]);
+        let after = &rest[i + 1..];
+        match after.find(q) {
+            Some(j) => {
+                let inner = &after[..j];
+                if inner.chars().count() > 12 {
+                    out.push_str(&crate::Redacted::new(inner).to_string());
+                } else {
+                    out.push_str(inner);
+                }
+                out.push(q);
+                rest = &after[j + 1..];
+            }
+            None => {
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn parse_date(v: &toml::Value) -> Option<jiff::civil::Date> {
     let text = match v {
         toml::Value::String(s) => s.clone(),
@@ -492,6 +540,24 @@ mod tests {
 
     fn date(s: &str) -> jiff::civil::Date {
         s.parse().expect("date")
+    }
+
+    #[test]
+    fn parse_errors_name_the_line_but_never_quote_a_long_value() {
+        let key = "wJalrXUtnFEMIK7MDENGbPxRfiCYzEXAMPLEKEYq"; // pipeguard:allow (synthetic)
+        let text = format!("fail-on = \"high\"\n[secrets]\nallow-values = [\"{key}\"\n");
+        let e = Policy::parse(&text, "p.toml").unwrap_err().to_string();
+        assert!(e.starts_with("p.toml: line 3"), "{e}");
+        assert!(!e.contains(key), "{e}");
+        let e = Policy::parse(&format!("fail-on = \"{key}\"\n"), "p.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("p.toml:1: fail-on") && !e.contains(key), "{e}");
+        // Short values (typos) stay readable.
+        let e = Policy::parse("[profile.pr]\nhistory = \"fulll\"\n", "p.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`fulll`") && e.contains("line 2"), "{e}");
     }
 
     #[test]

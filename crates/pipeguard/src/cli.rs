@@ -554,9 +554,16 @@ fn dockerfile(a: DockerfileArgs) -> anyhow::Result<i32> {
 
 fn sbom(a: SbomArgs) -> anyhow::Result<i32> {
     let arg = a.path.to_string_lossy().into_owned();
+    // A lockfile (or SBOM) given by name describes the software; any other
+    // file is a `docker save` archive.
+    let is_lockfile = a.path.is_file()
+        && a.path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| pipeguard_deps::lockfile::Kind::detect(n).is_some());
     let is_image = arg.starts_with("oci:")
         || arg.starts_with("docker-archive:")
-        || a.path.is_file()
+        || (a.path.is_file() && !is_lockfile)
         || a.path.join("oci-layout").is_file();
     let mut problems = Vec::new();
     let found = if is_image {
@@ -577,7 +584,7 @@ fn sbom(a: SbomArgs) -> anyhow::Result<i32> {
         let stash = final_versions(&view, stash);
         os_packages(&arg, &stash).1
     } else {
-        if !a.path.is_dir() {
+        if !a.path.is_dir() && !is_lockfile {
             return Err(usage(format!(
                 "{}: not a directory or an image",
                 a.path.display()

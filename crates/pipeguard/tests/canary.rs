@@ -745,7 +745,6 @@ fn assert_policy_errors_clean(policy: &Path, text: &str, scanned: &Path) {
 /// passes on toml's message, which quotes the offending line, and echoes an
 /// unknown `fail-on` value. See docs/hardening.md, "Known gaps".
 #[test]
-#[ignore = "pipeguard-core Policy::parse quotes the offending TOML line and the fail-on value; fix in core, then drop this ignore"]
 fn policy_syntax_errors_never_quote_a_secret() {
     let c = canaries();
     let t = tempfile::tempdir().expect("tmp");
