@@ -283,12 +283,9 @@ impl Policy {
         };
         let fail_on = match &raw.fail_on {
             None => Severity::default(),
-            Some(s) => s
-                .get_ref()
-                .parse()
-                .map_err(|m: String| {
-                    invalid(s.span().start, format!("fail-on: {}", redact_quoted(&m)))
-                })?,
+            Some(s) => s.get_ref().parse().map_err(|m: String| {
+                invalid(s.span().start, format!("fail-on: {}", redact_quoted(&m)))
+            })?,
         };
         let mut ignores = Vec::new();
         for entry in &raw.ignore {
