@@ -56,6 +56,12 @@ fn base62_6(mut n: u32) -> [u8; 6] {
 }
 
 /// Checks `prefix_` + 30 random + 6 checksum tokens (GitHub, npm).
+/// The 6-character checksum GitHub and npm append to a token's random
+/// part: base62 of its CRC32, zero-padded. Tests build valid tokens with it.
+pub fn checksum_suffix(random: &str) -> String {
+    String::from_utf8_lossy(&base62_6(crc32fast::hash(random.as_bytes()))).into_owned()
+}
+
 fn crc_token(token: &str) -> Verdict {
     let Some(underscore) = token.find('_') else {
         return Verdict::Doubtful;

@@ -70,37 +70,15 @@ fn canaries() -> &'static Canaries {
         const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         let random = pick(ALNUM, 30, 1);
         Canaries {
-            github_pat: format!("ghp_{random}{}", base62_6(crc32(random.as_bytes()))),
+            github_pat: format!(
+                "ghp_{random}{}",
+                pipeguard_secrets::validate::checksum_suffix(&random)
+            ),
             aws_key_id: format!("AKIA{}", pick(B32, 16, 2)),
             aws_secret: pick(B64, 40, 3),
             url_password: format!("Pw{}", pick(ALNUM, 22, 4)),
         }
     })
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn base62_6(mut n: u32) -> String {
-    const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut out = [b'0'; 6];
-    for slot in out.iter_mut().rev() {
-        *slot = B62[(n % 62) as usize];
-        n /= 62;
-    }
-    String::from_utf8(out.to_vec()).expect("ascii")
 }
 
 /// Fails if `bytes` holds any canary in full. The failure message shows

@@ -201,32 +201,10 @@ fn github_token(seed: u32) -> String {
     let random: String = (0..30u32)
         .map(|i| ALNUM[((i * 31 + seed * 17 + i * i * 7) % 62) as usize] as char)
         .collect();
-    format!("ghp_{random}{}", base62_6(crc32(random.as_bytes())))
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn base62_6(mut n: u32) -> String {
-    const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut out = [b'0'; 6];
-    for slot in out.iter_mut().rev() {
-        *slot = B62[(n % 62) as usize];
-        n /= 62;
-    }
-    String::from_utf8(out.to_vec()).expect("ascii")
+    format!(
+        "ghp_{random}{}",
+        pipeguard_secrets::validate::checksum_suffix(&random)
+    )
 }
 
 /// A tempdir with `work/` (the inputs) and `cwd/` (the child's working
