@@ -149,10 +149,19 @@ pub fn fix(root: &Path) -> std::io::Result<Vec<String>> {
 
 /// Audits every CI file under `root` (or `root` itself).
 pub fn scan(root: &Path) -> Outcome {
+    scan_files(&files(root))
+}
+
+/// Audits the given files: (path on disk, path as reported). Files that are
+/// not CI files (by their reported path) are skipped.
+pub fn scan_files(files: &[(std::path::PathBuf, String)]) -> Outcome {
     let mut out = Outcome::default();
-    let files = ci_files(root);
-    for (path, rel, kind) in files {
-        let text = match std::fs::read(&path) {
+    for (path, rel) in files {
+        let Some(kind) = classify(rel) else {
+            continue;
+        };
+        let rel = rel.clone();
+        let text = match std::fs::read(path) {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(e) => {
                 out.problems.push(Problem {

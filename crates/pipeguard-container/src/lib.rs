@@ -77,9 +77,15 @@ pub fn files(root: &Path) -> Vec<(std::path::PathBuf, String)> {
 
 /// Audits every Dockerfile under `root`.
 pub fn scan(root: &Path) -> Outcome {
+    scan_files(&files(root))
+}
+
+/// Audits the given Dockerfiles: (path on disk, path as reported).
+pub fn scan_files(files: &[(std::path::PathBuf, String)]) -> Outcome {
     let mut out = Outcome::default();
-    for (path, rel) in files(root) {
-        let text = match std::fs::read(&path) {
+    for (path, rel) in files {
+        let rel = rel.clone();
+        let text = match std::fs::read(path) {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(e) => {
                 out.problems.push(Problem {

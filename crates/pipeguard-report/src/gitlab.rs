@@ -199,32 +199,15 @@ pub fn render(report: &Report, kind: Kind, out: &mut dyn Write) -> io::Result<()
 
 /// (start, end) in GitLab's `yyyy-mm-ddThh:mm:ss` UTC form, the end being now.
 fn times(duration_ms: u64) -> (String, String) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    (stamp(now.saturating_sub(duration_ms / 1000)), stamp(now))
+    let end = jiff::Timestamp::now();
+    let start = end
+        .checked_sub(jiff::SignedDuration::from_millis(duration_ms as i64))
+        .unwrap_or(end);
+    (stamp(start), stamp(end))
 }
 
-/// Seconds since the epoch as `yyyy-mm-ddThh:mm:ss` (civil-from-days,
-/// proleptic Gregorian), to keep this crate free of a date library.
-fn stamp(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+fn stamp(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
 #[cfg(test)]
@@ -233,8 +216,9 @@ mod tests {
 
     #[test]
     fn stamps_are_utc_civil_dates() {
-        assert_eq!(stamp(0), "1970-01-01T00:00:00");
-        assert_eq!(stamp(951_782_400), "2000-02-29T00:00:00");
-        assert_eq!(stamp(1_795_654_861), "2026-11-26T01:01:01");
+        let at = |secs| stamp(jiff::Timestamp::from_second(secs).expect("in range"));
+        assert_eq!(at(0), "1970-01-01T00:00:00");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00");
+        assert_eq!(at(1_795_654_861), "2026-11-26T01:01:01");
     }
 }

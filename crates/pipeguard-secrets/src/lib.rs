@@ -161,6 +161,47 @@ impl Scanner {
         out
     }
 
+    /// Scans the listed files (path on disk, path as reported) in parallel,
+    /// binary files skipped; a secret in several of them is one finding.
+    pub fn scan_files(&self, files: &[(std::path::PathBuf, String)]) -> Outcome {
+        // Per file: its matches and size, or why it could not be read.
+        type Scanned<'a> = (&'a str, Result<(Vec<Match>, u64), String>);
+        let scanned: Vec<Scanned> = files
+            .par_iter()
+            .filter_map(|(path, rel)| match std::fs::read(path) {
+                Err(e) => Some((rel.as_str(), Err(format!("cannot read: {e}")))),
+                Ok(data) if walk::is_binary(&data) => None,
+                Ok(data) => Some((
+                    rel.as_str(),
+                    Ok((self.engine.scan(&data, rel), data.len() as u64)),
+                )),
+            })
+            .collect();
+        let mut g = Grouper::new(&self.engine);
+        let (mut n, mut bytes, mut problems) = (0, 0, Vec::new());
+        for (rel, r) in scanned {
+            match r {
+                Ok((matches, len)) => {
+                    n += 1;
+                    bytes += len;
+                    if !matches.is_empty() {
+                        g.add(rel, None, matches);
+                    }
+                }
+                Err(message) => problems.push(Problem {
+                    path: rel.to_string(),
+                    line: None,
+                    message,
+                }),
+            }
+        }
+        let mut out = g.finish();
+        out.files = n;
+        out.bytes = bytes;
+        out.problems = problems;
+        out
+    }
+
     /// Scans one buffer (standard input) under a display name.
     pub fn scan_bytes(&self, name: &str, data: &[u8]) -> Outcome {
         let mut g = Grouper::new(&self.engine);

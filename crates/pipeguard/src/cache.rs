@@ -14,8 +14,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use pipeguard_core::Fingerprint;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct Stamp {
@@ -83,24 +83,17 @@ impl Cache {
     /// verdict "clean" depends on besides the file itself.
     pub fn open(dir: &Path, root: &Path, inputs: &[&[u8]]) -> Cache {
         let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-        let mut h = Sha256::new();
-        h.update(canonical.to_string_lossy().as_bytes());
-        let name = hex(&h.finalize()[..12]);
-        let mut k = Sha256::new();
-        k.update(env!("CARGO_PKG_VERSION").as_bytes());
+        let name = Fingerprint::from_parts(&[canonical.to_string_lossy().as_bytes()]);
         // A rebuilt binary may carry different rules with the same version.
-        if let Ok(exe) = std::env::current_exe()
-            && let Ok(m) = std::fs::metadata(exe)
-        {
-            k.update(nanos(m.modified()).to_le_bytes());
-            k.update(m.len().to_le_bytes());
-        }
-        for i in inputs {
-            k.update((i.len() as u64).to_le_bytes());
-            k.update(i);
-        }
-        let key = hex(&k.finalize());
-        let file = dir.join("scan").join(format!("{name}.json"));
+        let exe = std::env::current_exe()
+            .and_then(std::fs::metadata)
+            .map(|m| (nanos(m.modified()), m.len()))
+            .unwrap_or_default();
+        let (exe_time, exe_len) = (exe.0.to_le_bytes(), exe.1.to_le_bytes());
+        let mut parts: Vec<&[u8]> = vec![env!("CARGO_PKG_VERSION").as_bytes(), &exe_time, &exe_len];
+        parts.extend_from_slice(inputs);
+        let key = Fingerprint::from_parts(&parts).as_str().to_string();
+        let file = dir.join("scan").join(format!("{}.json", name.as_str()));
         let known = std::fs::read(&file)
             .ok()
             .and_then(|b| serde_json::from_slice::<OnDisk>(&b).ok())
@@ -163,8 +156,4 @@ impl pipeguard_secrets::FileCache for Cache {
             s.insert(path.to_string(), stamp);
         }
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }

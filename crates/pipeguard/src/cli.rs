@@ -437,14 +437,9 @@ fn scanned_commit(root: &Path) -> Option<String> {
         }
     }
     let dir = if root.is_dir() { root } else { Path::new(".") };
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["rev-parse", "--verify", "-q", "HEAD"])
-        .output()
-        .ok()?;
-    let sha = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (out.status.success() && !sha.is_empty()).then_some(sha)
+    let out = crate::diff::git(dir, &["rev-parse", "--verify", "-q", "HEAD"]).ok()?;
+    let sha = String::from_utf8_lossy(&out).trim().to_string();
+    (!sha.is_empty()).then_some(sha)
 }
 
 fn policy_schema() -> anyhow::Result<i32> {
@@ -520,10 +515,12 @@ fn ci(a: CiArgs) -> anyhow::Result<i32> {
         }
     }
     let policy = load_policy(a.common.config.as_deref(), &a.path)?;
-    let mut outcome = pipeguard_ci::scan(&a.path);
+    // One walk: the same files are audited and searched for secrets.
+    let files = pipeguard_ci::files(&a.path);
+    let mut outcome = pipeguard_ci::scan_files(&files);
     outcome
         .findings
-        .extend(secrets_in(pipeguard_ci::files(&a.path), &policy, &a.path)?);
+        .extend(secrets_in(files, &policy, &a.path)?);
     let shown_root = shown_root(&a.path);
     let fail_on = a.common.fail_on.unwrap_or(policy.fail_on);
     let mut report = Report::new("ci", &shown_root, fail_on);
@@ -537,12 +534,11 @@ fn dockerfile(a: DockerfileArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
     require_path(&a.path)?;
     let policy = load_policy(a.common.config.as_deref(), &a.path)?;
-    let mut outcome = pipeguard_container::scan(&a.path);
-    outcome.findings.extend(secrets_in(
-        pipeguard_container::files(&a.path),
-        &policy,
-        &a.path,
-    )?);
+    let files = pipeguard_container::files(&a.path);
+    let mut outcome = pipeguard_container::scan_files(&files);
+    outcome
+        .findings
+        .extend(secrets_in(files, &policy, &a.path)?);
     let shown_root = shown_root(&a.path);
     let fail_on = a.common.fail_on.unwrap_or(policy.fail_on);
     let mut report = Report::new("dockerfile", &shown_root, fail_on);
@@ -1037,13 +1033,7 @@ pub(crate) fn secrets_in(
 ) -> anyhow::Result<Vec<pipeguard_core::Finding>> {
     let scanner = Scanner::new(&policy.secrets, &policy_base(policy, root))
         .map_err(|e| usage(format!("{e:#}")))?;
-    let mut findings = Vec::new();
-    for (path, rel) in files {
-        if let Ok(data) = std::fs::read(&path) {
-            findings.extend(scanner.scan_bytes(&rel, &data).findings);
-        }
-    }
-    Ok(findings)
+    Ok(scanner.scan_files(&files).findings)
 }
 
 fn db_dir(flag: Option<PathBuf>) -> PathBuf {

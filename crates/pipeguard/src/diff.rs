@@ -49,7 +49,8 @@ pub fn ci_base() -> Option<String> {
     var("CI_MERGE_REQUEST_TARGET_BRANCH_NAME").map(|b| format!("origin/{b}"))
 }
 
-fn git(root: &Path, args: &[&str]) -> anyhow::Result<Vec<u8>> {
+/// Runs git in `root`; a failure carries git's own message.
+pub(crate) fn git(root: &Path, args: &[&str]) -> anyhow::Result<Vec<u8>> {
     let out = Command::new("git")
         .arg("-C")
         .arg(root)

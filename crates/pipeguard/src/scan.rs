@@ -339,21 +339,11 @@ fn secrets(ctx: &Ctx) -> anyhow::Result<Part> {
         Some(d) => {
             // The changed files as they are now, on added lines only...
             let files = changed_files(ctx, |p| !scanner.excludes(p));
-            let outs: Vec<pipeguard_secrets::Outcome> = files
-                .par_iter()
-                .filter_map(|(path, rel)| {
-                    let data = std::fs::read(path).ok()?;
-                    if pipeguard_secrets::is_binary(&data) {
-                        return None;
-                    }
-                    Some(scanner.scan_bytes(rel, &data))
-                })
-                .collect();
-            for o in outs {
-                part.files += o.files;
-                part.bytes += o.bytes;
-                part.findings.extend(o.findings);
-            }
+            let o = scanner.scan_files(&files);
+            part.files = o.files;
+            part.bytes = o.bytes;
+            part.findings = o.findings;
+            part.problems = o.problems;
             part.findings = only_touched(std::mem::take(&mut part.findings), Some(d));
             // ...and every commit of the change, so a secret added and then
             // removed inside the pull request is still reported.
@@ -516,82 +506,49 @@ fn deps(ctx: &Ctx) -> anyhow::Result<Part> {
 }
 
 fn ci(ctx: &Ctx) -> anyhow::Result<Part> {
-    let mut part = Part::default();
-    let files: Vec<(PathBuf, String)> = match ctx.diff {
+    let files = match ctx.diff {
         Some(_) => changed_files(ctx, |p| pipeguard_ci::classify(p).is_some()),
         None => pipeguard_ci::files(ctx.root),
     };
-    for (path, rel) in &files {
-        let Some(kind) = pipeguard_ci::classify(rel) else {
-            continue;
-        };
-        let text = match std::fs::read(path) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-            Err(e) => {
-                part.problems.push(Problem {
-                    path: rel.clone(),
-                    line: None,
-                    message: format!("cannot read: {e}"),
-                });
-                continue;
-            }
-        };
-        part.files += 1;
-        part.bytes += text.len() as u64;
-        match pipeguard_ci::audit_text(rel, kind, &text) {
-            Ok(f) => part.findings.extend(f),
-            Err(p) => part.problems.push(p),
-        }
-    }
-    part.findings.extend(secrets_of(&files, &ctx.scanner));
-    part.findings = only_touched(std::mem::take(&mut part.findings), ctx.diff);
-    Ok(part)
+    let o = pipeguard_ci::scan_files(&files);
+    Ok(audited(
+        ctx, &files, o.findings, o.problems, o.files, o.bytes,
+    ))
 }
 
 fn dockerfile(ctx: &Ctx) -> anyhow::Result<Part> {
-    let mut part = Part::default();
-    let files: Vec<(PathBuf, String)> = match ctx.diff {
+    let files = match ctx.diff {
         Some(_) => changed_files(ctx, |p| {
             pipeguard_container::is_dockerfile(p.rsplit('/').next().unwrap_or(p))
         }),
         None => pipeguard_container::files(ctx.root),
     };
-    for (path, rel) in &files {
-        let text = match std::fs::read(path) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-            Err(e) => {
-                part.problems.push(Problem {
-                    path: rel.clone(),
-                    line: None,
-                    message: format!("cannot read: {e}"),
-                });
-                continue;
-            }
-        };
-        part.files += 1;
-        part.bytes += text.len() as u64;
-        match pipeguard_container::audit_text(rel, &text) {
-            Ok(f) => part.findings.extend(f),
-            Err(p) => part.problems.push(p),
-        }
-    }
-    part.findings.extend(secrets_of(&files, &ctx.scanner));
-    part.findings = only_touched(std::mem::take(&mut part.findings), ctx.diff);
-    Ok(part)
+    let o = pipeguard_container::scan_files(&files);
+    Ok(audited(
+        ctx, &files, o.findings, o.problems, o.files, o.bytes,
+    ))
 }
 
-/// Literal secrets in CI files and Dockerfiles, as `pipeguard ci` and
-/// `pipeguard dockerfile` report them; `merge` folds them into the secrets
-/// analyzer's finding when both ran.
-fn secrets_of(files: &[(PathBuf, String)], scanner: &Scanner) -> Vec<Finding> {
-    files
-        .par_iter()
-        .filter_map(|(path, rel)| {
-            let data = std::fs::read(path).ok()?;
-            Some(scanner.scan_bytes(rel, &data).findings)
-        })
-        .flatten()
-        .collect()
+/// The tail shared by the file audits (CI, Dockerfile): literal secrets in
+/// the same files, as `pipeguard ci` and `pipeguard dockerfile` report them
+/// (`merge` folds them into the secrets analyzer's finding when both ran),
+/// then only what the change touched.
+fn audited(
+    ctx: &Ctx,
+    files: &[(PathBuf, String)],
+    mut findings: Vec<Finding>,
+    problems: Vec<Problem>,
+    n: u64,
+    bytes: u64,
+) -> Part {
+    findings.extend(ctx.scanner.scan_files(files).findings);
+    Part {
+        findings: only_touched(findings, ctx.diff),
+        problems,
+        files: n,
+        bytes,
+        ..Part::default()
+    }
 }
 
 fn code(ctx: &Ctx) -> anyhow::Result<Part> {
