@@ -162,12 +162,14 @@ impl Scanner {
     }
 
     /// Scans the listed files (path on disk, path as reported) in parallel,
-    /// binary files skipped; a secret in several of them is one finding.
+    /// binary and `[secrets] exclude`d files skipped as in a tree walk; a
+    /// secret in several of them is one finding.
     pub fn scan_files(&self, files: &[(std::path::PathBuf, String)]) -> Outcome {
         // Per file: its matches and size, or why it could not be read.
         type Scanned<'a> = (&'a str, Result<(Vec<Match>, u64), String>);
         let scanned: Vec<Scanned> = files
             .par_iter()
+            .filter(|(_, rel)| !self.excludes(rel))
             .filter_map(|(path, rel)| match std::fs::read(path) {
                 Err(e) => Some((rel.as_str(), Err(format!("cannot read: {e}")))),
                 Ok(data) if walk::is_binary(&data) => None,
