@@ -14,6 +14,8 @@ static ROOT: RuleMeta = RuleMeta {
     severity: Severity::High,
     confidence: Confidence::High,
     fix: "Set a non-root `USER` in the final stage (or `--user` in the runtime spec) and make the application's files readable by it.",
+    cwe: &[],
+    docs: "",
 };
 
 static SHELL: RuleMeta = RuleMeta {
@@ -22,6 +24,8 @@ static SHELL: RuleMeta = RuleMeta {
     severity: Severity::Low,
     confidence: Confidence::High,
     fix: "Ship the application on a distroless or scratch base so an attacker who gets code execution has no shell to use.",
+    cwe: &[],
+    docs: "",
 };
 
 static PKG: RuleMeta = RuleMeta {
@@ -30,6 +34,8 @@ static PKG: RuleMeta = RuleMeta {
     severity: Severity::Low,
     confidence: Confidence::High,
     fix: "Install packages in a build stage and copy only the results; a package manager in production lets an intruder install tools.",
+    cwe: &[],
+    docs: "",
 };
 
 static NET: RuleMeta = RuleMeta {
@@ -38,6 +44,8 @@ static NET: RuleMeta = RuleMeta {
     severity: Severity::Low,
     confidence: Confidence::High,
     fix: "Remove curl/wget/nc and similar tools from the final image; they are an intruder's download and exfiltration kit.",
+    cwe: &[],
+    docs: "",
 };
 
 static SETUID: RuleMeta = RuleMeta {
@@ -46,6 +54,8 @@ static SETUID: RuleMeta = RuleMeta {
     severity: Severity::Medium,
     confidence: Confidence::High,
     fix: "Remove the setuid/setgid bits (`chmod a-s`) or the binaries; run with `no-new-privileges`.",
+    cwe: &[],
+    docs: "",
 };
 
 static ENV: RuleMeta = RuleMeta {
@@ -54,6 +64,8 @@ static ENV: RuleMeta = RuleMeta {
     severity: Severity::High,
     confidence: Confidence::Medium,
     fix: "Remove the value from the image; inject it at run time from the orchestrator's secret store.",
+    cwe: &[],
+    docs: "",
 };
 
 /// Every image rule, for documentation.

@@ -210,6 +210,90 @@ impl Finding {
     pub fn primary_path(&self) -> Option<&str> {
         self.locations.first().map(|l| l.path.as_str())
     }
+
+    /// The one way analyzers build a finding: required parts here, the rest
+    /// by name, so a new field is added in one place rather than in every
+    /// struct literal.
+    pub fn builder(rule_id: &str, rule_name: &str, analyzer: &str) -> FindingBuilder {
+        FindingBuilder(Finding {
+            rule_id: rule_id.to_string(),
+            rule_name: rule_name.to_string(),
+            aliases: Vec::new(),
+            analyzer: analyzer.to_string(),
+            severity: Severity::default(),
+            confidence: Confidence::High,
+            message: String::new(),
+            locations: Vec::new(),
+            fingerprint: Fingerprint::from_parts(&[analyzer.as_bytes(), rule_id.as_bytes()]),
+            secret: None,
+            remediation: None,
+            flow: Vec::new(),
+            package: None,
+        })
+    }
+}
+
+/// Builds a [`Finding`]; see [`Finding::builder`]. The fingerprint defaults
+/// to analyzer + rule and should almost always be set from the content.
+#[must_use]
+pub struct FindingBuilder(Finding);
+
+impl FindingBuilder {
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.0.severity = severity;
+        self
+    }
+    pub fn confidence(mut self, confidence: Confidence) -> Self {
+        self.0.confidence = confidence;
+        self
+    }
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        self.0.message = message.into();
+        self
+    }
+    pub fn fingerprint(mut self, fingerprint: Fingerprint) -> Self {
+        self.0.fingerprint = fingerprint;
+        self
+    }
+    pub fn location(mut self, location: Location) -> Self {
+        self.0.locations.push(location);
+        self
+    }
+    pub fn locations(mut self, locations: Vec<Location>) -> Self {
+        self.0.locations.extend(locations);
+        self
+    }
+    pub fn aliases(mut self, aliases: Vec<String>) -> Self {
+        self.0.aliases = aliases;
+        self
+    }
+    pub fn secret(mut self, secret: Redacted) -> Self {
+        self.0.secret = Some(secret);
+        self
+    }
+    pub fn remediation(mut self, remediation: Remediation) -> Self {
+        self.0.remediation = Some(remediation);
+        self
+    }
+    /// A remediation with no replacement text.
+    pub fn fix(mut self, description: impl Into<String>) -> Self {
+        self.0.remediation = Some(Remediation {
+            description: description.into(),
+            replacement: None,
+        });
+        self
+    }
+    pub fn flow(mut self, flow: Vec<FlowStep>) -> Self {
+        self.0.flow = flow;
+        self
+    }
+    pub fn package(mut self, package: PackageRef) -> Self {
+        self.0.package = Some(package);
+        self
+    }
+    pub fn build(self) -> Finding {
+        self.0
+    }
 }
 
 #[cfg(test)]

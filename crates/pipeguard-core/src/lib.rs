@@ -14,13 +14,14 @@ pub mod rule;
 pub mod run;
 
 pub use finding::{
-    Confidence, Finding, FlowStep, GitOrigin, Location, PackageRef, Remediation, Severity,
+    Confidence, Finding, FindingBuilder, FlowStep, GitOrigin, Location, PackageRef, Remediation,
+    Severity,
 };
 pub use fingerprint::Fingerprint;
 pub use policy::{IgnoreEntry, Policy, PolicyError};
 pub use redact::Redacted;
 pub use report::{Problem, Report, Summary};
-pub use rule::RuleMeta;
+pub use rule::{RuleDoc, RuleMeta};
 
 /// A path as findings show it: relative to the scanned root, `/`-separated;
 /// when the root is the file itself, the path as given.

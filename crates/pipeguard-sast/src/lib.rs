@@ -474,6 +474,8 @@ static SHAPE: RuleMeta = RuleMeta {
     severity: Severity::Medium,
     confidence: Confidence::Medium,
     fix: "",
+    cwe: &[],
+    docs: "",
 };
 
 #[allow(clippy::too_many_arguments)]

@@ -28,6 +28,8 @@ static META: Meta = Meta {
     severity: Severity::High,
     confidence: Confidence::Medium,
     fix: "Give deployment secrets only to the deploying job (behind a protected `environment:`); build and test jobs should hold no deploy credentials.",
+    cwe: &[],
+    docs: "",
 };
 
 fn deploy_secret() -> &'static Regex {

@@ -24,6 +24,8 @@ static META: Meta = Meta {
     severity: Severity::Medium,
     confidence: Confidence::Medium,
     fix: "Add `environment: <name>` to the job, protect that environment (required reviewers, deployment branches) and keep the deploy secrets in it.",
+    cwe: &[],
+    docs: "",
 };
 
 const DEPLOY_ACTIONS: &[&str] = &[

@@ -28,6 +28,8 @@ static META: Meta = Meta {
     severity: Severity::Medium,
     confidence: Confidence::High,
     fix: "Declare a minimal `permissions:` block per job (the replacement is computed from what the job's steps do) and `permissions: {}` at the top of the workflow.",
+    cwe: &[],
+    docs: "",
 };
 
 fn block(perms: &[(String, String)]) -> String {

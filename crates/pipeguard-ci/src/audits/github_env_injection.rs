@@ -24,6 +24,8 @@ static META: Meta = Meta {
     severity: Severity::High,
     confidence: Confidence::Medium,
     fix: "Do not write untrusted values to $GITHUB_ENV/$GITHUB_PATH; validate them against a strict pattern, or pass them as step outputs instead.",
+    cwe: &[],
+    docs: "",
 };
 
 impl Audit for GithubEnvInjection {

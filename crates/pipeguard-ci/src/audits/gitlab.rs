@@ -21,6 +21,8 @@ static IMAGE: Meta = Meta {
     severity: Severity::Medium,
     confidence: Confidence::High,
     fix: "Pin the image by digest (`image: node:20@sha256:<digest>`); a tag can be repointed upstream.",
+    cwe: &[],
+    docs: "",
 };
 
 static DEPLOY_VARS: Meta = Meta {
@@ -29,6 +31,8 @@ static DEPLOY_VARS: Meta = Meta {
     severity: Severity::High,
     confidence: Confidence::Medium,
     fix: "Mark the variables Protected in the project settings and restrict the job with `rules: - if: $CI_COMMIT_REF_PROTECTED == \"true\"` (or the default branch).",
+    cwe: &[],
+    docs: "",
 };
 
 static JOB_TOKEN: Meta = Meta {
@@ -37,6 +41,8 @@ static JOB_TOKEN: Meta = Meta {
     severity: Severity::Medium,
     confidence: Confidence::Medium,
     fix: "Push only from protected-branch jobs, with a narrowly scoped deploy token or project access token, and limit the job token's allowlist.",
+    cwe: &[],
+    docs: "",
 };
 
 /// The GitLab audits' metadata, for documentation and the id test.

@@ -24,6 +24,8 @@ static META: Meta = Meta {
     severity: Severity::Low,
     confidence: Confidence::High,
     fix: "Fix the structure at this line; see the workflow syntax reference for the allowed keys.",
+    cwe: &[],
+    docs: "",
 };
 
 const TOP: &[&str] = &[

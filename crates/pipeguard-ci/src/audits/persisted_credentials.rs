@@ -25,6 +25,8 @@ static META: Meta = Meta {
     severity: Severity::Medium,
     confidence: Confidence::Medium,
     fix: "Add `persist-credentials: false` to actions/checkout and give a token only to the step that needs to push.",
+    cwe: &[],
+    docs: "",
 };
 
 fn uploads_workspace(job: &Job) -> bool {

@@ -22,6 +22,8 @@ static META: Meta = Meta {
     severity: Severity::Medium,
     confidence: Confidence::Medium,
     fix: "Do not trace (`set -x`) or echo in steps that handle secrets; pass secrets to commands through the environment or stdin.",
+    cwe: &[],
+    docs: "",
 };
 
 impl Audit for SecretsInLogs {

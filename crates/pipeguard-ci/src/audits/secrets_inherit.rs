@@ -21,6 +21,8 @@ static META: Meta = Meta {
     severity: Severity::Medium,
     confidence: Confidence::High,
     fix: "Replace `secrets: inherit` with the explicit secrets the called workflow declares.",
+    cwe: &[],
+    docs: "",
 };
 
 impl Audit for SecretsInherit {

@@ -23,6 +23,8 @@ static META: Meta = Meta {
     severity: Severity::High,
     confidence: Confidence::Medium,
     fix: "Run pull-request jobs on GitHub-hosted or ephemeral isolated runners; restrict self-hosted runners to trusted triggers.",
+    cwe: &[],
+    docs: "",
 };
 
 impl Audit for SelfHostedRunnerOnPr {

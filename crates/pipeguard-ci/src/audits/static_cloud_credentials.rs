@@ -25,6 +25,8 @@ static META: Meta = Meta {
     severity: Severity::High,
     confidence: Confidence::High,
     fix: "Replace the static key with OIDC: give the job `permissions: id-token: write` and let the cloud trust this repository (see the replacement).",
+    cwe: &[],
+    docs: "",
 };
 
 const AWS_FIX: &str = "permissions:\n  id-token: write\n  contents: read\n…\n- uses: aws-actions/configure-aws-credentials@<sha>\n  with:\n    role-to-assume: arn:aws:iam::<ACCOUNT_ID>:role/<ROLE>\n    aws-region: <REGION>";

@@ -27,6 +27,8 @@ static META: Meta = Meta {
     severity: Severity::High,
     confidence: Confidence::High,
     fix: "Move the expression to `env:` and use the variable, quoted, in the script (`\"$VALUE\"`).",
+    cwe: &[],
+    docs: "",
 };
 
 /// Contexts an outsider controls: titles, bodies, branch names, commit

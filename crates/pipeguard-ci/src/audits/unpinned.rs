@@ -31,6 +31,8 @@ static ACTION: Meta = Meta {
     severity: Severity::Medium,
     confidence: Confidence::High,
     fix: "Pin the action to a full commit SHA (`uses: owner/repo@<40-hex-sha> # vX.Y.Z`) and update it with Dependabot or Renovate.",
+    cwe: &[],
+    docs: "",
 };
 
 static IMAGE: Meta = Meta {
@@ -39,6 +41,8 @@ static IMAGE: Meta = Meta {
     severity: Severity::Medium,
     confidence: Confidence::High,
     fix: "Pin the image by digest (`image@sha256:<digest>`), keeping the tag in a comment.",
+    cwe: &[],
+    docs: "",
 };
 
 static REUSABLE: Meta = Meta {
@@ -47,6 +51,8 @@ static REUSABLE: Meta = Meta {
     severity: Severity::Medium,
     confidence: Confidence::High,
     fix: "Call the reusable workflow at a full commit SHA (`…/workflow.yml@<40-hex-sha>`).",
+    cwe: &[],
+    docs: "",
 };
 
 fn is_sha(r: &str) -> bool {

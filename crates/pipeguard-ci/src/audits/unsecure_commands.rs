@@ -23,6 +23,8 @@ static META: Meta = Meta {
     severity: Severity::High,
     confidence: Confidence::High,
     fix: "Remove ACTIONS_ALLOW_UNSECURE_COMMANDS and use $GITHUB_ENV / $GITHUB_PATH files.",
+    cwe: &[],
+    docs: "",
 };
 
 fn check(env: Option<&Node>, key: &str, out: &mut Sink) {

@@ -25,6 +25,8 @@ static META: Meta = Meta {
     severity: Severity::Critical,
     confidence: Confidence::High,
     fix: "Run untrusted pull-request code only under `pull_request` (no secrets, read-only token); a privileged `pull_request_target`/`workflow_run` job must not check out or execute the head.",
+    cwe: &[],
+    docs: "",
 };
 
 const HEAD_REFS: &[&str] = &[

@@ -23,6 +23,8 @@ static META: Meta = Meta {
     severity: Severity::Medium,
     confidence: Confidence::High,
     fix: "Remove `id-token: write`, or move it to the one job that exchanges the OIDC token for cloud credentials.",
+    cwe: &[],
+    docs: "",
 };
 
 impl Audit for UnusedIdToken {

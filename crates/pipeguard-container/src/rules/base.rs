@@ -46,6 +46,8 @@ static ROOT_USER: RuleMeta = RuleMeta {
     severity: Severity::High,
     confidence: Confidence::High,
     fix: "Add `USER <uid>` (a non-zero, unprivileged user) to the final stage, or build on a `:nonroot` base image.",
+    cwe: &[],
+    docs: "",
 };
 
 impl Rule for RootUser {
@@ -112,6 +114,8 @@ static SINGLE_STAGE: RuleMeta = RuleMeta {
     severity: Severity::Medium,
     confidence: Confidence::Medium,
     fix: "Use a multi-stage build: compile in a builder stage and copy only the artifact into a slim or distroless final stage.",
+    cwe: &[],
+    docs: "",
 };
 
 const TOOLCHAIN_IMAGES: &[&str] = &[
@@ -244,6 +248,8 @@ static UNPINNED: RuleMeta = RuleMeta {
     severity: Severity::Medium,
     confidence: Confidence::High,
     fix: "Pin the base image to a version tag and digest: `FROM image:1.2.3@sha256:<digest>`.",
+    cwe: &[],
+    docs: "",
 };
 
 static NO_DIGEST: RuleMeta = RuleMeta {
@@ -252,6 +258,8 @@ static NO_DIGEST: RuleMeta = RuleMeta {
     severity: Severity::Low,
     confidence: Confidence::High,
     fix: "Add the digest to the tag (`FROM image:1.2.3@sha256:<digest>`) and let Renovate or Dependabot update it.",
+    cwe: &[],
+    docs: "",
 };
 
 impl Rule for UnpinnedBaseImage {
@@ -331,6 +339,8 @@ static FAT: RuleMeta = RuleMeta {
     severity: Severity::Low,
     confidence: Confidence::Medium,
     fix: "Use a minimal base for the final stage (see the suggestion), copying only what the application needs.",
+    cwe: &[],
+    docs: "",
 };
 
 fn slimmer(base: &str, tag: Option<&str>) -> Option<String> {

@@ -22,6 +22,8 @@ static SECRET_ENV: RuleMeta = RuleMeta {
     severity: Severity::High,
     confidence: Confidence::Medium,
     fix: "Remove the value: use `RUN --mount=type=secret,id=…` for build-time secrets and inject runtime secrets from the orchestrator.",
+    cwe: &[],
+    docs: "",
 };
 
 const SECRET_NAMES: &[&str] = &[
@@ -121,6 +123,8 @@ static SENSITIVE: RuleMeta = RuleMeta {
     severity: Severity::High,
     confidence: Confidence::High,
     fix: "Do not copy credential files; use `RUN --mount=type=secret` for build-time access and list them in .dockerignore.",
+    cwe: &[],
+    docs: "",
 };
 
 fn sensitive(path: &str) -> bool {
@@ -208,6 +212,8 @@ static ADD_URL: RuleMeta = RuleMeta {
     severity: Severity::Medium,
     confidence: Confidence::High,
     fix: "Add `--checksum=sha256:<hash>` to the ADD, or download with curl and verify the checksum before use.",
+    cwe: &[],
+    docs: "",
 };
 
 impl Rule for AddRemoteUrl {
@@ -257,6 +263,8 @@ static SSH: RuleMeta = RuleMeta {
     severity: Severity::Medium,
     confidence: Confidence::High,
     fix: "Remove the SSH server and `EXPOSE 22`; use the orchestrator's exec for debugging.",
+    cwe: &[],
+    docs: "",
 };
 
 impl Rule for SshPortExposed {

@@ -50,6 +50,8 @@ static PIPE: RuleMeta = RuleMeta {
     severity: Severity::High,
     confidence: Confidence::High,
     fix: "Download to a file, verify a pinned checksum (`sha256sum -c`) or signature, then execute it.",
+    cwe: &[],
+    docs: "",
 };
 
 impl Rule for CurlPipeShell {
@@ -92,6 +94,8 @@ static INSECURE: RuleMeta = RuleMeta {
     severity: Severity::High,
     confidence: Confidence::High,
     fix: "Keep certificate verification on; install your internal CA certificate into the image's trust store instead.",
+    cwe: &[],
+    docs: "",
 };
 
 impl Rule for CurlInsecure {
@@ -169,6 +173,8 @@ static RECOMMENDS: RuleMeta = RuleMeta {
     severity: Severity::Low,
     confidence: Confidence::High,
     fix: "Use `apt-get install -y --no-install-recommends`.",
+    cwe: &[],
+    docs: "",
 };
 
 impl Rule for AptMissingNoInstallRecommends {
@@ -211,6 +217,8 @@ static CACHE: RuleMeta = RuleMeta {
     severity: Severity::Low,
     confidence: Confidence::High,
     fix: "Finish the same RUN with `&& rm -rf /var/lib/apt/lists/*`, or use `--mount=type=cache` for the apt directories.",
+    cwe: &[],
+    docs: "",
 };
 
 impl Rule for AptCacheNotCleaned {
@@ -268,6 +276,8 @@ static UNPINNED_PKG: RuleMeta = RuleMeta {
     severity: Severity::Low,
     confidence: Confidence::Medium,
     fix: "Pin each package version, or install from a lockfile (`pip install -r requirements.txt`, `npm ci`).",
+    cwe: &[],
+    docs: "",
 };
 
 fn unpinned_in(cmd: &str) -> Option<String> {
@@ -374,6 +384,8 @@ static SUDO: RuleMeta = RuleMeta {
     severity: Severity::Medium,
     confidence: Confidence::High,
     fix: "Drop sudo: put the privileged step before `USER`, or switch `USER root` around it and back.",
+    cwe: &[],
+    docs: "",
 };
 
 impl Rule for SudoInRun {
