@@ -4,6 +4,8 @@
 //! Every finding points at the exact line of the offending YAML node.
 
 pub mod audits;
+
+pub use audits::rules;
 pub mod fix;
 pub mod model;
 pub mod permissions;
@@ -13,13 +15,7 @@ use std::path::Path;
 
 use pipeguard_core::{Finding, Problem};
 
-#[derive(Debug, Default)]
-pub struct Outcome {
-    pub findings: Vec<Finding>,
-    pub problems: Vec<Problem>,
-    pub files: u64,
-    pub bytes: u64,
-}
+pub use pipeguard_core::Outcome;
 
 /// Which CI files a path is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,17 +8,14 @@ pub mod image;
 pub mod image_rules;
 pub mod rules;
 
+pub use image_rules::rules as image_rules;
+pub use rules::rules as dockerfile_rules;
+
 use std::path::Path;
 
 use pipeguard_core::{Finding, Problem};
 
-#[derive(Debug, Default)]
-pub struct Outcome {
-    pub findings: Vec<Finding>,
-    pub problems: Vec<Problem>,
-    pub files: u64,
-    pub bytes: u64,
-}
+pub use pipeguard_core::Outcome;
 
 /// Whether a file name is a Dockerfile.
 pub fn is_dockerfile(name: &str) -> bool {

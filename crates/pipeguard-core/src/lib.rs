@@ -20,7 +20,7 @@ pub use finding::{
 pub use fingerprint::Fingerprint;
 pub use policy::{IgnoreEntry, Policy, PolicyError};
 pub use redact::Redacted;
-pub use report::{Problem, Report, Summary};
+pub use report::{Outcome, Problem, Report, Summary};
 pub use rule::{RuleDoc, RuleMeta};
 
 /// A path as findings show it: relative to the scanned root, `/`-separated;

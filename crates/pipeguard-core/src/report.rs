@@ -20,6 +20,60 @@ pub struct Problem {
     pub message: String,
 }
 
+/// What one analyzer produced, before ignores, baselines and rendering:
+/// the one result type every analyzer returns, so the binary folds any of
+/// them into a report the same way.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub problems: Vec<Problem>,
+    /// Files (or lockfiles, images' files) read.
+    pub files: u64,
+    pub bytes: u64,
+    /// Source lines analyzed (the SAST engine counts them).
+    pub lines: u64,
+    pub packages: Option<u64>,
+    pub commits: Option<u64>,
+    pub blobs: Option<u64>,
+    /// Files skipped because the content cache knew them clean.
+    pub cached: u64,
+    /// A short note on what was read, for `--timings` (changed files, cache
+    /// hits, history depth).
+    pub note: String,
+}
+
+impl Outcome {
+    /// Adds the counts to a report summary.
+    pub fn count_into(&self, summary: &mut Summary) {
+        summary.files_scanned += self.files;
+        summary.bytes_scanned += self.bytes;
+        add(&mut summary.packages_scanned, self.packages);
+        add(&mut summary.commits_scanned, self.commits);
+        add(&mut summary.blobs_scanned, self.blobs);
+    }
+
+    /// Takes in another outcome of the same analyzer (another image, the
+    /// history pass after the tree pass).
+    pub fn absorb(&mut self, other: Outcome) {
+        self.findings.extend(other.findings);
+        self.problems.extend(other.problems);
+        self.files += other.files;
+        self.bytes += other.bytes;
+        self.lines += other.lines;
+        add(&mut self.packages, other.packages);
+        add(&mut self.commits, other.commits);
+        add(&mut self.blobs, other.blobs);
+        self.cached += other.cached;
+    }
+}
+
+/// Adds an optional count to an optional total (absent stays absent).
+pub fn add(total: &mut Option<u64>, part: Option<u64>) {
+    if let Some(p) = part {
+        *total = Some(total.unwrap_or(0) + p);
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
     pub files_scanned: u64,
@@ -48,6 +102,11 @@ pub struct Report {
     pub summary: Summary,
     pub findings: Vec<Finding>,
     pub problems: Vec<Problem>,
+    /// The registry entries of the rules the findings name, for formats that
+    /// describe their rules (SARIF). Not part of the JSON report: a rule's
+    /// docs are `pipeguard rules`'s business.
+    #[serde(skip)]
+    pub rules: Vec<crate::RuleDoc>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -71,6 +130,7 @@ impl Report {
             summary: Summary::default(),
             findings: Vec::new(),
             problems: Vec::new(),
+            rules: Vec::new(),
         }
     }
 

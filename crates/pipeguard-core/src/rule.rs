@@ -74,6 +74,8 @@ impl RuleMeta {
             docs: self.doc_text(),
             fix: self.fix.to_string(),
             help_uri: help_uri(self.id),
+            keywords: Vec::new(),
+            source: None,
         }
     }
 
@@ -126,6 +128,12 @@ pub struct RuleDoc {
     pub fix: String,
     /// Stable anchor of the rule in `docs/rules.md`.
     pub help_uri: String,
+    /// Secret rules: the words the prefilter looks for before the regex runs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
+    /// Where a data-driven rule was defined (`cloud.toml`, a policy rule file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// Where a rule's documentation lives: its anchor in the generated
@@ -200,7 +208,9 @@ mod tests {
         );
         let doc = DOCUMENTED.doc("ci");
         assert_eq!(doc.cwe, vec![798]);
-        assert!(doc.help_uri.ends_with("docs/rules.md#documented"));
+        assert!(doc.help_uri.ends_with("/blob/main/docs/rules.md#documented"));
+        // SARIF requires an absolute URI: the crate must know its repository.
+        assert!(doc.help_uri.starts_with("https://"), "{}", doc.help_uri);
     }
 
     #[test]

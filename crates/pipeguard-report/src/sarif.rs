@@ -3,10 +3,11 @@
 //! (the same secret seen elsewhere). Fingerprints go to `partialFingerprints`
 //! so that alerts keep their identity across commits.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 
-use pipeguard_core::{Finding, Location, Report, Severity};
+use pipeguard_core::rule::security_severity;
+use pipeguard_core::{Finding, Location, Report, RuleDoc, Severity};
 use serde_json::{Value, json};
 
 fn level(s: Severity) -> &'static str {
@@ -18,16 +19,6 @@ fn level(s: Severity) -> &'static str {
 }
 
 /// GitHub sorts and filters security alerts by this CVSS-like number.
-fn security_severity(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical => "9.5",
-        Severity::High => "8.0",
-        Severity::Medium => "5.5",
-        Severity::Low => "3.0",
-        Severity::Info => "0.0",
-    }
-}
-
 /// Percent-encodes a relative path into a URI reference.
 pub fn uri_ref(path: &str) -> String {
     let mut s = String::with_capacity(path.len());
@@ -75,32 +66,69 @@ fn location(l: &Location, id: Option<usize>) -> Value {
     loc
 }
 
-fn rule_descriptor(f: &Finding) -> Value {
-    let help = f
+/// CWE numbers of a finding: its rule's, and any `CWE-N` among its aliases
+/// (data-flow findings carry theirs there).
+fn cwes(f: &Finding, doc: Option<&RuleDoc>) -> Vec<u32> {
+    let mut v: Vec<u32> = doc.map(|d| d.cwe.clone()).unwrap_or_default();
+    for a in &f.aliases {
+        if let Some(n) = a.strip_prefix("CWE-").and_then(|n| n.parse().ok())
+            && !v.contains(&n)
+        {
+            v.push(n);
+        }
+    }
+    v
+}
+
+/// A `reportingDescriptor` from the rule registry when the rule is in it
+/// (docs as markdown help, help link, CWE tags as GitHub code scanning reads
+/// them), else from the finding itself (advisories are not rules of ours).
+fn rule_descriptor(f: &Finding, doc: Option<&RuleDoc>) -> Value {
+    let fix = f
         .remediation
         .as_ref()
         .map(|r| r.description.clone())
         .unwrap_or_else(|| f.message.clone());
-    json!({
+    let mut tags = vec![json!("security"), json!(f.analyzer)];
+    for c in cwes(f, doc) {
+        tags.push(json!(format!("external/cwe/cwe-{c}")));
+    }
+    let mut d = json!({
         "id": f.rule_id,
         "name": f.rule_id,
         "shortDescription": { "text": f.rule_name },
         "fullDescription": { "text": f.rule_name },
-        "help": { "text": help },
+        "help": { "text": fix },
         "defaultConfiguration": { "level": level(f.severity) },
         "properties": {
             "security-severity": security_severity(f.severity),
-            "tags": ["security", f.analyzer],
+            "tags": tags,
         }
-    })
+    });
+    if let Some(doc) = doc {
+        let fix = if doc.fix.is_empty() {
+            fix
+        } else {
+            doc.fix.clone()
+        };
+        d["fullDescription"] = json!({ "text": doc.name });
+        d["help"] = json!({
+            "text": format!("{}\n\nFix: {fix}", doc.docs),
+            "markdown": format!("{}\n\n## Fix\n{fix}", doc.docs),
+        });
+        d["helpUri"] = json!(doc.help_uri);
+    }
+    d
 }
 
 pub fn to_value(report: &Report) -> Value {
+    let docs: HashMap<&str, &RuleDoc> = report.rules.iter().map(|r| (r.id.as_str(), r)).collect();
     let mut rules: BTreeMap<&str, (usize, Value)> = BTreeMap::new();
     for f in &report.findings {
         if !rules.contains_key(f.rule_id.as_str()) {
             let n = rules.len();
-            rules.insert(&f.rule_id, (n, rule_descriptor(f)));
+            let doc = docs.get(f.rule_id.as_str()).copied();
+            rules.insert(&f.rule_id, (n, rule_descriptor(f, doc)));
         }
     }
     let mut ordered: Vec<&(usize, Value)> = rules.values().collect();

@@ -16,29 +16,20 @@ use std::path::Path;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use pipeguard_core::policy::SecretsConfig;
-use pipeguard_core::{Finding, Fingerprint, Location, Problem, Redacted, Remediation};
+use pipeguard_core::{Finding, Fingerprint, Location, Problem, Redacted};
 use rayon::prelude::*;
 
 pub use engine::{Engine, Match};
 pub use git::GitScope;
+pub use rules::rule_docs;
 pub use walk::is_binary;
 
 /// Default `max-file-size`: large enough for a minified bundle or a big
 /// generated file, small enough that a stray disk image is skipped.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
 
-/// What a scan found.
-#[derive(Debug, Default)]
-pub struct Outcome {
-    pub findings: Vec<Finding>,
-    pub problems: Vec<Problem>,
-    pub files: u64,
-    pub bytes: u64,
-    pub blobs: Option<u64>,
-    pub commits: Option<u64>,
-    /// Files skipped because the cache knew them clean.
-    pub cached: u64,
-}
+/// What a scan found (the one outcome type of every analyzer).
+pub use pipeguard_core::Outcome;
 
 /// Lets the caller skip files it knows scanned clean before (the content
 /// cache of `pipeguard scan`). Only files with no match at all are marked,
@@ -405,35 +396,23 @@ impl<'e> Grouper<'e> {
                 rule.id.as_bytes(),
                 secret.expose().as_bytes(),
             ]);
-            let remediation = rule.remediation.clone().unwrap_or_else(|| {
-                format!(
-                    "Revoke or rotate this {}, remove it from the code (and from git history if it was committed), and inject it at run time from your CI secret store.",
-                    rule.name
-                )
-            });
+            let remediation = rules::fix_of(rule);
             let places = if locations.len() > 1 {
                 format!(" in {} places", locations.len())
             } else {
                 String::new()
             };
-            findings.push(Finding {
-                rule_id: rule.id.clone(),
-                rule_name: rule.name.clone(),
-                aliases: Vec::new(),
-                analyzer: "secrets".into(),
-                severity: rule.severity,
-                confidence,
-                message: format!("{} found{places}. {remediation}", rule.name),
-                locations,
-                fingerprint,
-                secret: Some(secret),
-                remediation: Some(Remediation {
-                    description: remediation,
-                    replacement: None,
-                }),
-                flow: Vec::new(),
-                package: None,
-            });
+            findings.push(
+                Finding::builder(&rule.id, &rule.name, "secrets")
+                    .severity(rule.severity)
+                    .confidence(confidence)
+                    .message(format!("{} found{places}. {remediation}", rule.name))
+                    .locations(locations)
+                    .fingerprint(fingerprint)
+                    .secret(secret)
+                    .fix(remediation)
+                    .build(),
+            );
         }
         Outcome {
             findings,

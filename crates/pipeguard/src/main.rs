@@ -1,18 +1,21 @@
 //! The pipeguard binary: the CLI definition plus glue. Analyzers live in their
-//! own crates; this file parses arguments, loads the policy, runs an analyzer,
-//! applies ignores and baselines, renders, and maps the result to an exit code.
+//! own crates. `cli` parses arguments and dispatches to `commands/` (one file
+//! per command); `analyze/` has one entry point per analyzer, shared by its
+//! command and by `scan`; `common` loads the policy; `output` applies
+//! ignores and baselines, renders, and maps the result to an exit code.
+//!
+//! Modules depend downwards only: cli → commands → analyze → common, and
+//! commands → output → common; `diff` and `cache` depend on nothing here.
 #![allow(clippy::print_stdout)] // this is the output module
 
+mod analyze;
 mod cache;
 mod cli;
-mod code;
+mod commands;
+mod common;
 mod diff;
-mod init;
-#[cfg(feature = "cloud")]
-mod oidc;
 mod output;
-mod run;
-mod scan;
+mod registry;
 
 use std::process::ExitCode;
 

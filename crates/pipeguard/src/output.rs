@@ -1,14 +1,67 @@
-//! Where reports go: standard output or a file, with progress on standard error.
+//! The tail every reporting command shares: ignores, baseline, rendering to
+//! standard output or files, and the exit code; plus progress on standard
+//! error.
 
 use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::time::Instant;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use pipeguard_core::{Finding, Fingerprint, Report, Summary};
+use pipeguard_core::{Finding, Fingerprint, Outcome, Policy, Report, Summary, exit};
 
-use crate::cli::{CommonArgs, UsageError};
+use crate::common::{CommonArgs, STDIN_COMMAND, UsageError, scanned_commit};
+
+/// The report of one analyzer's command: the part's counts and problems,
+/// then [`finish`].
+pub fn report(
+    command: &str,
+    shown_root: &str,
+    part: Outcome,
+    policy: &Policy,
+    common: &CommonArgs,
+    started: Instant,
+) -> anyhow::Result<i32> {
+    let fail_on = common.fail_on.unwrap_or(policy.fail_on);
+    let mut report = Report::new(command, shown_root, fail_on);
+    part.count_into(&mut report.summary);
+    report.problems = part.problems;
+    finish(report, part.findings, policy, common, started)
+}
+
+/// Ignores, the scanned commit, the baseline, rendering, and the exit code:
+/// the same for every command, so a policy ignore or a baseline works alike
+/// everywhere.
+pub fn finish(
+    mut report: Report,
+    findings: Vec<Finding>,
+    policy: &Policy,
+    common: &CommonArgs,
+    started: Instant,
+) -> anyhow::Result<i32> {
+    let findings = policy.apply_ignores(findings, pipeguard_core::policy::today());
+    if report.commit.is_none() && report.command != STDIN_COMMAND {
+        report.commit = scanned_commit(Path::new(&report.root));
+    }
+    report.findings = apply_baseline(findings, common.baseline.as_deref(), &mut report.summary)?;
+    report.summary.duration_ms = started.elapsed().as_millis() as u64;
+    report.finish();
+    let formats =
+        std::iter::once(common.format()).chain(common.extra_reports().iter().map(|r| r.0));
+    if formats
+        .into_iter()
+        .any(|f| f == pipeguard_report::Format::Sarif)
+    {
+        report.rules = crate::registry::used_by(&report.findings, policy)?;
+    }
+    emit(&report, common)?;
+    Ok(if report.fails() {
+        exit::FINDINGS
+    } else {
+        exit::CLEAN
+    })
+}
 
 pub struct Progress(Option<ProgressBar>);
 

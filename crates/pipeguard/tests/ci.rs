@@ -84,7 +84,11 @@ fn audits_report_exact_lines_and_survive_bad_files() {
     let schema: serde_json::Value =
         serde_json::from_str(include_str!("data/sarif-schema-2.1.0.json")).expect("schema");
     let validator = jsonschema::validator_for(&schema).expect("compile");
-    assert!(validator.is_valid(&sarif));
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
 }
 
 #[test]

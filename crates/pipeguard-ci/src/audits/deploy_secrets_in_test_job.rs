@@ -1,18 +1,6 @@
-//! ## What it does
-//! Flags deployment or publishing secrets (`secrets.PROD_*`,
-//! `secrets.*DEPLOY*`, `secrets.NPM_TOKEN`, `secrets.PYPI_*`, cloud keys …)
-//! handed to a job that only builds or tests.
-//!
-//! ## Why is this bad
-//! Duties should be segregated: a test job runs the most untrusted code in
-//! the pipeline (every dependency's install scripts and tests). If it holds
-//! the deploy credentials, compromising a test compromises production.
-//!
-//! ## Fix
-//! Move the secret to the job that deploys (behind an `environment:`), and
-//! pass build outputs to it as artifacts.
+//! The `deploy-secrets-in-test-job` audit: the docs are the doc comment of the `rule_meta!` below.
 
-use pipeguard_core::{Confidence, Severity};
+use pipeguard_core::{Confidence, Severity, rule_meta};
 use regex::Regex;
 
 use super::deploy_without_environment::deploys;
@@ -22,15 +10,25 @@ use crate::yaml::Node;
 
 pub struct DeploySecretsInTestJob;
 
-static META: Meta = Meta {
-    id: "deploy-secrets-in-test-job",
-    name: "Deployment secret in a job that only builds or tests",
-    severity: Severity::High,
-    confidence: Confidence::Medium,
-    fix: "Give deployment secrets only to the deploying job (behind a protected `environment:`); build and test jobs should hold no deploy credentials.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags deployment or publishing secrets (`secrets.PROD_*`,
+    /// `secrets.*DEPLOY*`, `secrets.NPM_TOKEN`, `secrets.PYPI_*`, cloud keys …)
+    /// handed to a job that only builds or tests.
+    ///
+    /// ## Why is this bad
+    /// Duties should be segregated: a test job runs the most untrusted code in
+    /// the pipeline (every dependency's install scripts and tests). If it holds
+    /// the deploy credentials, compromising a test compromises production.
+    static META = {
+        id: "deploy-secrets-in-test-job",
+        name: "Deployment secret in a job that only builds or tests",
+        severity: Severity::High,
+        confidence: Confidence::Medium,
+        fix: "Give deployment secrets only to the deploying job (behind a protected `environment:`); build and test jobs should hold no deploy credentials.",
+        cwe: &[668],
+    };
+}
 
 fn deploy_secret() -> &'static Regex {
     static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();

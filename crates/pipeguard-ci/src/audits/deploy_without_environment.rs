@@ -1,16 +1,6 @@
-//! ## What it does
-//! Flags jobs that deploy or publish without an `environment:`.
-//!
-//! ## Why is this bad
-//! Environments are where GitHub enforces required reviewers, branch
-//! restrictions and environment-scoped secrets. A deploy job without one can
-//! be run from any branch with repository-wide secrets.
-//!
-//! ## Fix
-//! Add `environment: production` (and protect it), and move the deploy
-//! secrets to the environment.
+//! The `deploy-without-environment` audit: the docs are the doc comment of the `rule_meta!` below.
 
-use pipeguard_core::{Confidence, Severity};
+use pipeguard_core::{Confidence, Severity, rule_meta};
 use regex::Regex;
 
 use super::{Audit, Meta, Sink};
@@ -18,15 +8,23 @@ use crate::model::{Job, Workflow};
 
 pub struct DeployWithoutEnvironment;
 
-static META: Meta = Meta {
-    id: "deploy-without-environment",
-    name: "Deployment job without a protected environment",
-    severity: Severity::Medium,
-    confidence: Confidence::Medium,
-    fix: "Add `environment: <name>` to the job, protect that environment (required reviewers, deployment branches) and keep the deploy secrets in it.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags jobs that deploy or publish without an `environment:`.
+    ///
+    /// ## Why is this bad
+    /// Environments are where GitHub enforces required reviewers, branch
+    /// restrictions and environment-scoped secrets. A deploy job without one can
+    /// be run from any branch with repository-wide secrets.
+    static META = {
+        id: "deploy-without-environment",
+        name: "Deployment job without a protected environment",
+        severity: Severity::Medium,
+        confidence: Confidence::Medium,
+        fix: "Add `environment: <name>` to the job, protect that environment (required reviewers, deployment branches) and keep the deploy secrets in it.",
+        cwe: &[284],
+    };
+}
 
 const DEPLOY_ACTIONS: &[&str] = &[
     "azure/webapps-deploy",

@@ -1,19 +1,6 @@
-//! ## What it does
-//! Flags workflows whose jobs get the repository's default token permissions
-//! (no `permissions:` anywhere), `permissions: write-all`, and write scopes
-//! that no step of the job needs.
-//!
-//! ## Why is this bad
-//! Every step, including third-party actions and build scripts, can use the
-//! job's `GITHUB_TOKEN`. A test job that can push to the repository or
-//! publish packages turns any compromised dependency into a supply-chain
-//! attack.
-//!
-//! ## Fix
-//! Give each job the smallest block it needs; `pipeguard ci` computes it
-//! from what the steps do and offers it as the replacement.
+//! The `excessive-permissions` audit: the docs are the doc comment of the `rule_meta!` below.
 
-use pipeguard_core::{Confidence, Severity};
+use pipeguard_core::{Confidence, Severity, rule_meta};
 
 use super::{Audit, Meta, Sink};
 use crate::model::{FileKind, Job, Workflow};
@@ -22,15 +9,26 @@ use crate::yaml::Node;
 
 pub struct ExcessivePermissions;
 
-static META: Meta = Meta {
-    id: "excessive-permissions",
-    name: "Token permissions broader than the job needs",
-    severity: Severity::Medium,
-    confidence: Confidence::High,
-    fix: "Declare a minimal `permissions:` block per job (the replacement is computed from what the job's steps do) and `permissions: {}` at the top of the workflow.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags workflows whose jobs get the repository's default token permissions
+    /// (no `permissions:` anywhere), `permissions: write-all`, and write scopes
+    /// that no step of the job needs.
+    ///
+    /// ## Why is this bad
+    /// Every step, including third-party actions and build scripts, can use the
+    /// job's `GITHUB_TOKEN`. A test job that can push to the repository or
+    /// publish packages turns any compromised dependency into a supply-chain
+    /// attack.
+    static META = {
+        id: "excessive-permissions",
+        name: "Token permissions broader than the job needs",
+        severity: Severity::Medium,
+        confidence: Confidence::High,
+        fix: "Declare a minimal `permissions:` block per job (the replacement is computed from what the job's steps do) and `permissions: {}` at the top of the workflow.",
+        cwe: &[250],
+    };
+}
 
 fn block(perms: &[(String, String)]) -> String {
     if perms.is_empty() {

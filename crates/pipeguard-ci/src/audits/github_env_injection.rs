@@ -1,16 +1,6 @@
-//! ## What it does
-//! Flags untrusted input written to `$GITHUB_ENV` or `$GITHUB_PATH` in
-//! workflows that an outsider can trigger with privileges.
-//!
-//! ## Why is this bad
-//! Every later step reads `GITHUB_ENV`: a value with a newline can set
-//! `LD_PRELOAD`, `NODE_OPTIONS` or `BASH_ENV` and run code in the next step.
-//!
-//! ## Fix
-//! Do not export untrusted values; if you must, validate them against a
-//! strict pattern first, and use a random heredoc delimiter.
+//! The `github-env-injection` audit: the docs are the doc comment of the `rule_meta!` below.
 
-use pipeguard_core::{Confidence, Severity};
+use pipeguard_core::{Confidence, Severity, rule_meta};
 
 use super::template_injection::untrusted_regex;
 use super::{Audit, Meta, Sink};
@@ -18,15 +8,23 @@ use crate::model::{Job, Step, Workflow};
 
 pub struct GithubEnvInjection;
 
-static META: Meta = Meta {
-    id: "github-env-injection",
-    name: "Untrusted input written to GITHUB_ENV or GITHUB_PATH",
-    severity: Severity::High,
-    confidence: Confidence::Medium,
-    fix: "Do not write untrusted values to $GITHUB_ENV/$GITHUB_PATH; validate them against a strict pattern, or pass them as step outputs instead.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags untrusted input written to `$GITHUB_ENV` or `$GITHUB_PATH` in
+    /// workflows that an outsider can trigger with privileges.
+    ///
+    /// ## Why is this bad
+    /// Every later step reads `GITHUB_ENV`: a value with a newline can set
+    /// `LD_PRELOAD`, `NODE_OPTIONS` or `BASH_ENV` and run code in the next step.
+    static META = {
+        id: "github-env-injection",
+        name: "Untrusted input written to GITHUB_ENV or GITHUB_PATH",
+        severity: Severity::High,
+        confidence: Confidence::Medium,
+        fix: "Do not write untrusted values to $GITHUB_ENV/$GITHUB_PATH; validate them against a strict pattern, or pass them as step outputs instead.",
+        cwe: &[94],
+    };
+}
 
 impl Audit for GithubEnvInjection {
     fn meta(&self) -> &'static Meta {

@@ -10,40 +10,61 @@
 //! - `gitlab-job-token-overuse`: `CI_JOB_TOKEN` used to push (git push,
 //!   registry or package uploads) from jobs that also run for merge requests.
 
-use pipeguard_core::{Confidence, Severity};
+use pipeguard_core::{Confidence, Severity, rule_meta};
 
 use super::{Meta, Sink};
 use crate::yaml::Node;
 
-static IMAGE: Meta = Meta {
-    id: "gitlab-unpinned-image",
-    name: "GitLab CI image not pinned by digest",
-    severity: Severity::Medium,
-    confidence: Confidence::High,
-    fix: "Pin the image by digest (`image: node:20@sha256:<digest>`); a tag can be repointed upstream.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags an `image:` (job, `default:` or service) without a `@sha256:` digest; `latest` or no tag at all is called out in the message.
+    /// ## Why is this bad
+    /// A tag moves: whoever controls the upstream repository (or steals its credentials) changes what your pipeline runs, with your CI variables in reach.
+    /// ## Example
+    /// `image: node:20` in a job that deploys.
+    static IMAGE = {
+        id: "gitlab-unpinned-image",
+        name: "GitLab CI image not pinned by digest",
+        severity: Severity::Medium,
+        confidence: Confidence::High,
+        fix: "Pin the image by digest (`image: node:20@sha256:<digest>`); a tag can be repointed upstream.",
+        cwe: &[829, 1357],
+    };
+}
 
-static DEPLOY_VARS: Meta = Meta {
-    id: "gitlab-unprotected-deploy-vars",
-    name: "Deployment credentials reachable from unprotected pipelines",
-    severity: Severity::High,
-    confidence: Confidence::Medium,
-    fix: "Mark the variables Protected in the project settings and restrict the job with `rules: - if: $CI_COMMIT_REF_PROTECTED == \"true\"` (or the default branch).",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags a job that uses deployment or cloud credentials (`$PROD_*`, `$AWS_SECRET_ACCESS_KEY`, `$KUBE_CONFIG`, `*_DEPLOY_TOKEN` …) without `rules:`/`only:` that restrict it to protected or default-branch pipelines.
+    /// ## Why is this bad
+    /// Without the restriction, a merge-request pipeline (code written by the requester) can reach the credentials.
+    /// ## Example
+    /// A `deploy` job with `script: kubectl --kubeconfig "$KUBE_CONFIG" apply …` and no `rules:`.
+    static DEPLOY_VARS = {
+        id: "gitlab-unprotected-deploy-vars",
+        name: "Deployment credentials reachable from unprotected pipelines",
+        severity: Severity::High,
+        confidence: Confidence::Medium,
+        fix: "Mark the variables Protected in the project settings and restrict the job with `rules: - if: $CI_COMMIT_REF_PROTECTED == \"true\"` (or the default branch).",
+        cwe: &[668],
+    };
+}
 
-static JOB_TOKEN: Meta = Meta {
-    id: "gitlab-job-token-overuse",
-    name: "CI_JOB_TOKEN used to push from merge-request pipelines",
-    severity: Severity::Medium,
-    confidence: Confidence::Medium,
-    fix: "Push only from protected-branch jobs, with a narrowly scoped deploy token or project access token, and limit the job token's allowlist.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags `CI_JOB_TOKEN` used to push (git push, registry or package uploads) from jobs that also run for merge requests.
+    /// ## Why is this bad
+    /// The job token carries the permissions of the user who triggered the pipeline; a merge request's code running with a push-capable token can publish or tamper with artifacts.
+    /// ## Example
+    /// `docker login -u gitlab-ci-token -p $CI_JOB_TOKEN … && docker push …` in a job with no `rules:`.
+    static JOB_TOKEN = {
+        id: "gitlab-job-token-overuse",
+        name: "CI_JOB_TOKEN used to push from merge-request pipelines",
+        severity: Severity::Medium,
+        confidence: Confidence::Medium,
+        fix: "Push only from protected-branch jobs, with a narrowly scoped deploy token or project access token, and limit the job token's allowlist.",
+        cwe: &[250],
+    };
+}
 
 /// The GitLab audits' metadata, for documentation and the id test.
 pub static META: [&Meta; 3] = [&IMAGE, &DEPLOY_VARS, &JOB_TOKEN];

@@ -1,32 +1,31 @@
-//! ## What it does
-//! Reports workflow files that GitHub would reject or silently misread: no
-//! `on:`, unknown top-level keys, jobs with neither `runs-on` nor `uses`,
-//! steps with neither `uses` nor `run` (or both), unknown job keys.
-//!
-//! ## Why is this bad
-//! A workflow GitHub cannot load does not run its checks at all, and a
-//! misspelled key (`permission:`) silently drops the protection it meant to
-//! add.
-//!
-//! ## Fix
-//! Correct the key or structure at the reported line.
+//! The `invalid-workflow` audit: the docs are the doc comment of the `rule_meta!` below.
 
-use pipeguard_core::{Confidence, Severity};
+use pipeguard_core::{Confidence, Severity, rule_meta};
 
 use super::{Audit, Meta, Sink};
 use crate::model::{FileKind, Job, Workflow};
 
 pub struct InvalidWorkflow;
 
-static META: Meta = Meta {
-    id: "invalid-workflow",
-    name: "Workflow does not follow the GitHub Actions schema",
-    severity: Severity::Low,
-    confidence: Confidence::High,
-    fix: "Fix the structure at this line; see the workflow syntax reference for the allowed keys.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Reports workflow files that GitHub would reject or silently misread: no
+    /// `on:`, unknown top-level keys, jobs with neither `runs-on` nor `uses`,
+    /// steps with neither `uses` nor `run` (or both), unknown job keys.
+    ///
+    /// ## Why is this bad
+    /// A workflow GitHub cannot load does not run its checks at all, and a
+    /// misspelled key (`permission:`) silently drops the protection it meant to
+    /// add.
+    static META = {
+        id: "invalid-workflow",
+        name: "Workflow does not follow the GitHub Actions schema",
+        severity: Severity::Low,
+        confidence: Confidence::High,
+        fix: "Fix the structure at this line; see the workflow syntax reference for the allowed keys.",
+        cwe: &[],
+    };
+}
 
 const TOP: &[&str] = &[
     "name",

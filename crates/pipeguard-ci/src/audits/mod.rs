@@ -60,11 +60,17 @@ pub static ALL: &[&dyn Audit] = &[
     &self_hosted_runner_on_pr::SelfHostedRunnerOnPr,
 ];
 
-/// Every audit's metadata, GitLab ones included (for docs and SARIF).
+/// Every audit's metadata, GitLab ones included: the CI part of the rule
+/// registry (`pipeguard rules`, SARIF, docs/rules.md).
 pub fn all_meta() -> Vec<&'static Meta> {
     let mut v: Vec<&'static Meta> = ALL.iter().map(|a| a.meta()).collect();
     v.extend(gitlab::META.iter().copied());
     v
+}
+
+/// The CI audits as registry entries.
+pub fn rules() -> Vec<pipeguard_core::RuleDoc> {
+    all_meta().into_iter().map(|m| m.doc("ci")).collect()
 }
 
 /// Collects findings for one file, honouring inline suppressions.
@@ -174,9 +180,16 @@ mod tests {
             );
             assert!(
                 !m.name.is_empty() && m.fix.len() > 20,
+                "{} lacks a fix",
+                m.id
+            );
+            let docs = m.doc_text();
+            assert!(
+                docs.contains("## What it does") && docs.contains("## Why is this bad"),
                 "{} lacks docs",
                 m.id
             );
+            assert!(!docs.contains("## Fix"), "{}: the fix lives in `fix`", m.id);
         }
     }
 }

@@ -1,33 +1,31 @@
-//! ## What it does
-//! Flags `actions/checkout` without `persist-credentials: false` in jobs that
-//! later upload the workspace as an artifact, or that run in a privileged
-//! workflow an outsider can trigger.
-//!
-//! ## Why is this bad
-//! Checkout writes the job's token into `.git/config`. Uploading the
-//! workspace publishes it ("ArtiPACKED"); untrusted code in the job can read
-//! it and push.
-//!
-//! ## Fix
-//! `with: persist-credentials: false`, and pass a token explicitly to the
-//! one step that pushes.
+//! The `persisted-credentials` audit: the docs are the doc comment of the `rule_meta!` below.
 
-use pipeguard_core::{Confidence, Severity};
+use pipeguard_core::{Confidence, Severity, rule_meta};
 
 use super::{Audit, Meta, Sink};
 use crate::model::{Job, Workflow};
 
 pub struct PersistedCredentials;
 
-static META: Meta = Meta {
-    id: "persisted-credentials",
-    name: "Checkout leaves the token in the workspace",
-    severity: Severity::Medium,
-    confidence: Confidence::Medium,
-    fix: "Add `persist-credentials: false` to actions/checkout and give a token only to the step that needs to push.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags `actions/checkout` without `persist-credentials: false` in jobs that
+    /// later upload the workspace as an artifact, or that run in a privileged
+    /// workflow an outsider can trigger.
+    ///
+    /// ## Why is this bad
+    /// Checkout writes the job's token into `.git/config`. Uploading the
+    /// workspace publishes it ("ArtiPACKED"); untrusted code in the job can read
+    /// it and push.
+    static META = {
+        id: "persisted-credentials",
+        name: "Checkout leaves the token in the workspace",
+        severity: Severity::Medium,
+        confidence: Confidence::Medium,
+        fix: "Add `persist-credentials: false` to actions/checkout and give a token only to the step that needs to push.",
+        cwe: &[522],
+    };
+}
 
 fn uploads_workspace(job: &Job) -> bool {
     job.steps.iter().any(|s| {

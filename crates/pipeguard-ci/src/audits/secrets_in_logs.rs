@@ -1,30 +1,29 @@
-//! ## What it does
-//! Flags shell tracing (`set -x`, `bash -x`) in steps that have secrets in
-//! their environment, and `echo` of secrets.
-//!
-//! ## Why is this bad
-//! GitHub masks only the exact secret values it knows; tracing prints
-//! expanded commands, derived values and encodings that escape masking.
-//!
-//! ## Fix
-//! Remove tracing from steps that handle secrets; never echo them.
+//! The `secrets-in-logs` audit: the docs are the doc comment of the `rule_meta!` below.
 
-use pipeguard_core::{Confidence, Severity};
+use pipeguard_core::{Confidence, Severity, rule_meta};
 
 use super::{Audit, Meta, Sink, mentions_secrets};
 use crate::model::{Job, Step, Workflow};
 
 pub struct SecretsInLogs;
 
-static META: Meta = Meta {
-    id: "secrets-in-logs",
-    name: "Secrets can reach the build log",
-    severity: Severity::Medium,
-    confidence: Confidence::Medium,
-    fix: "Do not trace (`set -x`) or echo in steps that handle secrets; pass secrets to commands through the environment or stdin.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags shell tracing (`set -x`, `bash -x`) in steps that have secrets in
+    /// their environment, and `echo` of secrets.
+    ///
+    /// ## Why is this bad
+    /// GitHub masks only the exact secret values it knows; tracing prints
+    /// expanded commands, derived values and encodings that escape masking.
+    static META = {
+        id: "secrets-in-logs",
+        name: "Secrets can reach the build log",
+        severity: Severity::Medium,
+        confidence: Confidence::Medium,
+        fix: "Do not trace (`set -x`) or echo in steps that handle secrets; pass secrets to commands through the environment or stdin.",
+        cwe: &[532],
+    };
+}
 
 impl Audit for SecretsInLogs {
     fn meta(&self) -> &'static Meta {

@@ -1,29 +1,28 @@
-//! ## What it does
-//! Flags reusable-workflow calls with `secrets: inherit`.
-//!
-//! ## Why is this bad
-//! The called workflow receives every secret of the caller, including ones
-//! it has no use for; one compromised or careless callee leaks them all.
-//!
-//! ## Fix
-//! Pass only the secrets the callee declares: `secrets: { NPM_TOKEN: ${{ secrets.NPM_TOKEN }} }`.
+//! The `secrets-inherit` audit: the docs are the doc comment of the `rule_meta!` below.
 
-use pipeguard_core::{Confidence, Severity};
+use pipeguard_core::{Confidence, Severity, rule_meta};
 
 use super::{Audit, Meta, Sink};
 use crate::model::{Job, Workflow};
 
 pub struct SecretsInherit;
 
-static META: Meta = Meta {
-    id: "secrets-inherit",
-    name: "Reusable workflow inherits every secret",
-    severity: Severity::Medium,
-    confidence: Confidence::High,
-    fix: "Replace `secrets: inherit` with the explicit secrets the called workflow declares.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags reusable-workflow calls with `secrets: inherit`.
+    ///
+    /// ## Why is this bad
+    /// The called workflow receives every secret of the caller, including ones
+    /// it has no use for; one compromised or careless callee leaks them all.
+    static META = {
+        id: "secrets-inherit",
+        name: "Reusable workflow inherits every secret",
+        severity: Severity::Medium,
+        confidence: Confidence::High,
+        fix: "Replace `secrets: inherit` with the explicit secrets the called workflow declares.",
+        cwe: &[668],
+    };
+}
 
 impl Audit for SecretsInherit {
     fn meta(&self) -> &'static Meta {

@@ -1,15 +1,6 @@
-//! ## What it does
-//! Flags self-hosted runners in workflows that pull requests trigger.
-//!
-//! ## Why is this bad
-//! A fork's pull request then runs arbitrary code on your machine, which
-//! persists between jobs and sits inside your network.
-//!
-//! ## Fix
-//! Use GitHub-hosted (or ephemeral, isolated) runners for pull requests;
-//! keep self-hosted runners for trusted `push`/`workflow_dispatch` jobs.
+//! The `self-hosted-runner-on-pr` audit: the docs are the doc comment of the `rule_meta!` below.
 
-use pipeguard_core::{Confidence, Severity};
+use pipeguard_core::{Confidence, Severity, rule_meta};
 
 use super::{Audit, Meta, Sink};
 use crate::model::{Job, Workflow};
@@ -17,15 +8,22 @@ use crate::yaml::Node;
 
 pub struct SelfHostedRunnerOnPr;
 
-static META: Meta = Meta {
-    id: "self-hosted-runner-on-pr",
-    name: "Self-hosted runner reachable from pull requests",
-    severity: Severity::High,
-    confidence: Confidence::Medium,
-    fix: "Run pull-request jobs on GitHub-hosted or ephemeral isolated runners; restrict self-hosted runners to trusted triggers.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags self-hosted runners in workflows that pull requests trigger.
+    ///
+    /// ## Why is this bad
+    /// A fork's pull request then runs arbitrary code on your machine, which
+    /// persists between jobs and sits inside your network.
+    static META = {
+        id: "self-hosted-runner-on-pr",
+        name: "Self-hosted runner reachable from pull requests",
+        severity: Severity::High,
+        confidence: Confidence::Medium,
+        fix: "Run pull-request jobs on GitHub-hosted or ephemeral isolated runners; restrict self-hosted runners to trusted triggers.",
+        cwe: &[829],
+    };
+}
 
 impl Audit for SelfHostedRunnerOnPr {
     fn meta(&self) -> &'static Meta {

@@ -1,17 +1,6 @@
-//! ## What it does
-//! Flags long-lived cloud credentials handed to a job: AWS access keys as
-//! action inputs or environment, GCP service-account JSON keys, Azure
-//! credentials JSON.
-//!
-//! ## Why is this bad
-//! A static key works from anywhere until someone rotates it; a job that
-//! leaks it leaks lasting access. OIDC gives each run a short-lived token.
-//!
-//! ## Fix
-//! Trust the repository in the cloud (an IAM role, a workload identity
-//! pool, a federated credential) and exchange the job's OIDC token.
+//! The `static-cloud-credentials` audit: the docs are the doc comment of the `rule_meta!` below.
 
-use pipeguard_core::{Confidence, Severity};
+use pipeguard_core::{Confidence, Severity, rule_meta};
 
 use super::{Audit, Meta, Sink};
 use crate::model::{Job, Step, Workflow};
@@ -19,15 +8,24 @@ use crate::yaml::Node;
 
 pub struct StaticCloudCredentials;
 
-static META: Meta = Meta {
-    id: "static-cloud-credentials",
-    name: "Long-lived cloud credentials instead of OIDC",
-    severity: Severity::High,
-    confidence: Confidence::High,
-    fix: "Replace the static key with OIDC: give the job `permissions: id-token: write` and let the cloud trust this repository (see the replacement).",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags long-lived cloud credentials handed to a job: AWS access keys as
+    /// action inputs or environment, GCP service-account JSON keys, Azure
+    /// credentials JSON.
+    ///
+    /// ## Why is this bad
+    /// A static key works from anywhere until someone rotates it; a job that
+    /// leaks it leaks lasting access. OIDC gives each run a short-lived token.
+    static META = {
+        id: "static-cloud-credentials",
+        name: "Long-lived cloud credentials instead of OIDC",
+        severity: Severity::High,
+        confidence: Confidence::High,
+        fix: "Replace the static key with OIDC: give the job `permissions: id-token: write` and let the cloud trust this repository (see the replacement).",
+        cwe: &[798],
+    };
+}
 
 const AWS_FIX: &str = "permissions:\n  id-token: write\n  contents: read\n…\n- uses: aws-actions/configure-aws-credentials@<sha>\n  with:\n    role-to-assume: arn:aws:iam::<ACCOUNT_ID>:role/<ROLE>\n    aws-region: <REGION>";
 const GCP_FIX: &str = "- uses: google-github-actions/auth@<sha>\n  with:\n    workload_identity_provider: projects/<NUMBER>/locations/global/workloadIdentityPools/<POOL>/providers/<PROVIDER>\n    service_account: <SA>@<PROJECT>.iam.gserviceaccount.com";

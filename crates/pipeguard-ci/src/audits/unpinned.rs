@@ -1,21 +1,6 @@
-//! ## What it does
-//! `unpinned-action`: a third-party action used by tag or branch instead of
-//! a full commit SHA. `unpinned-docker-image`: a `docker://` action, job
-//! container or service image without a digest. `unpinned-reusable-workflow`:
-//! a reusable workflow called on a branch or tag.
-//!
-//! ## Why is this bad
-//! Tags and branches move. Whoever controls the upstream repository (or
-//! steals its credentials, as in the 2025 tj-actions compromise) changes
-//! what your pipeline runs, with your secrets.
-//!
-//! ## Fix
-//! Pin to the full 40-character commit SHA (with the version in a comment),
-//! images to `@sha256:` digests, and let Dependabot or Renovate update them.
-//! GitHub's own `actions/*` and `github/*` are allowed on tags, as zizmor's
-//! default policy does; everything else must be pinned.
+//! The `unpinned-action`, `unpinned-docker-image`, `unpinned-reusable-workflow` audits: the docs are the doc comments of the `rule_meta!` below.
 
-use pipeguard_core::{Confidence, Severity};
+use pipeguard_core::{Confidence, Severity, rule_meta};
 
 use super::{Audit, Meta, Sink};
 use crate::model::{Job, Step, Workflow};
@@ -25,35 +10,68 @@ pub struct UnpinnedAction;
 pub struct UnpinnedDockerImage;
 pub struct UnpinnedReusableWorkflow;
 
-static ACTION: Meta = Meta {
-    id: "unpinned-action",
-    name: "Third-party action not pinned to a commit SHA",
-    severity: Severity::Medium,
-    confidence: Confidence::High,
-    fix: "Pin the action to a full commit SHA (`uses: owner/repo@<40-hex-sha> # vX.Y.Z`) and update it with Dependabot or Renovate.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// `unpinned-action`: a third-party action used by tag or branch instead of
+    /// a full commit SHA. `unpinned-docker-image`: a `docker://` action, job
+    /// container or service image without a digest. `unpinned-reusable-workflow`:
+    /// a reusable workflow called on a branch or tag.
+    ///
+    /// ## Why is this bad
+    /// Tags and branches move. Whoever controls the upstream repository (or
+    /// steals its credentials, as in the 2025 tj-actions compromise) changes
+    /// what your pipeline runs, with your secrets.
+    static ACTION = {
+        id: "unpinned-action",
+        name: "Third-party action not pinned to a commit SHA",
+        severity: Severity::Medium,
+        confidence: Confidence::High,
+        fix: "Pin the action to a full commit SHA (`uses: owner/repo@<40-hex-sha> # vX.Y.Z`) and update it with Dependabot or Renovate.",
+        cwe: &[829, 1357],
+    };
+}
 
-static IMAGE: Meta = Meta {
-    id: "unpinned-docker-image",
-    name: "Container image not pinned by digest",
-    severity: Severity::Medium,
-    confidence: Confidence::High,
-    fix: "Pin the image by digest (`image@sha256:<digest>`), keeping the tag in a comment.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// `unpinned-action`: a third-party action used by tag or branch instead of
+    /// a full commit SHA. `unpinned-docker-image`: a `docker://` action, job
+    /// container or service image without a digest. `unpinned-reusable-workflow`:
+    /// a reusable workflow called on a branch or tag.
+    ///
+    /// ## Why is this bad
+    /// Tags and branches move. Whoever controls the upstream repository (or
+    /// steals its credentials, as in the 2025 tj-actions compromise) changes
+    /// what your pipeline runs, with your secrets.
+    static IMAGE = {
+        id: "unpinned-docker-image",
+        name: "Container image not pinned by digest",
+        severity: Severity::Medium,
+        confidence: Confidence::High,
+        fix: "Pin the image by digest (`image@sha256:<digest>`), keeping the tag in a comment.",
+        cwe: &[829, 1357],
+    };
+}
 
-static REUSABLE: Meta = Meta {
-    id: "unpinned-reusable-workflow",
-    name: "Reusable workflow not pinned to a commit SHA",
-    severity: Severity::Medium,
-    confidence: Confidence::High,
-    fix: "Call the reusable workflow at a full commit SHA (`…/workflow.yml@<40-hex-sha>`).",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// `unpinned-action`: a third-party action used by tag or branch instead of
+    /// a full commit SHA. `unpinned-docker-image`: a `docker://` action, job
+    /// container or service image without a digest. `unpinned-reusable-workflow`:
+    /// a reusable workflow called on a branch or tag.
+    ///
+    /// ## Why is this bad
+    /// Tags and branches move. Whoever controls the upstream repository (or
+    /// steals its credentials, as in the 2025 tj-actions compromise) changes
+    /// what your pipeline runs, with your secrets.
+    static REUSABLE = {
+        id: "unpinned-reusable-workflow",
+        name: "Reusable workflow not pinned to a commit SHA",
+        severity: Severity::Medium,
+        confidence: Confidence::High,
+        fix: "Call the reusable workflow at a full commit SHA (`…/workflow.yml@<40-hex-sha>`).",
+        cwe: &[829, 1357],
+    };
+}
 
 fn is_sha(r: &str) -> bool {
     r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit())

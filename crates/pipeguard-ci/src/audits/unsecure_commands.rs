@@ -1,15 +1,6 @@
-//! ## What it does
-//! Flags `ACTIONS_ALLOW_UNSECURE_COMMANDS: true`.
-//!
-//! ## Why is this bad
-//! It re-enables the deprecated `::set-env` and `::add-path` workflow
-//! commands, which any process printing to the log (a test, a dependency)
-//! can use to inject environment variables into later steps.
-//!
-//! ## Fix
-//! Remove it and write to `$GITHUB_ENV` / `$GITHUB_PATH` instead.
+//! The `unsecure-commands` audit: the docs are the doc comment of the `rule_meta!` below.
 
-use pipeguard_core::{Confidence, Severity};
+use pipeguard_core::{Confidence, Severity, rule_meta};
 
 use super::{Audit, Meta, Sink};
 use crate::model::{Job, Step, Workflow};
@@ -17,15 +8,23 @@ use crate::yaml::Node;
 
 pub struct UnsecureCommands;
 
-static META: Meta = Meta {
-    id: "unsecure-commands",
-    name: "Deprecated unsecure workflow commands enabled",
-    severity: Severity::High,
-    confidence: Confidence::High,
-    fix: "Remove ACTIONS_ALLOW_UNSECURE_COMMANDS and use $GITHUB_ENV / $GITHUB_PATH files.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags `ACTIONS_ALLOW_UNSECURE_COMMANDS: true`.
+    ///
+    /// ## Why is this bad
+    /// It re-enables the deprecated `::set-env` and `::add-path` workflow
+    /// commands, which any process printing to the log (a test, a dependency)
+    /// can use to inject environment variables into later steps.
+    static META = {
+        id: "unsecure-commands",
+        name: "Deprecated unsecure workflow commands enabled",
+        severity: Severity::High,
+        confidence: Confidence::High,
+        fix: "Remove ACTIONS_ALLOW_UNSECURE_COMMANDS and use $GITHUB_ENV / $GITHUB_PATH files.",
+        cwe: &[94],
+    };
+}
 
 fn check(env: Option<&Node>, key: &str, out: &mut Sink) {
     if let Some(v) = env.and_then(|e| e.get("ACTIONS_ALLOW_UNSECURE_COMMANDS"))

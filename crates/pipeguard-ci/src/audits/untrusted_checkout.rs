@@ -1,33 +1,31 @@
-//! ## What it does
-//! Flags `pull_request_target` and `workflow_run` jobs that check out the
-//! pull request's code.
-//!
-//! ## Why is this bad
-//! These triggers run with the base repository's secrets and a write token.
-//! Checking out the fork's head and building it runs the attacker's code
-//! (a `postinstall` script, a Makefile, a test) with those secrets: the
-//! "pwn request".
-//!
-//! ## Fix
-//! Build untrusted code under `pull_request` (no secrets), and pass results
-//! to a privileged `workflow_run` job as artifacts that it only reads.
+//! The `untrusted-checkout` audit: the docs are the doc comment of the `rule_meta!` below.
 
-use pipeguard_core::{Confidence, Severity};
+use pipeguard_core::{Confidence, Severity, rule_meta};
 
 use super::{Audit, Meta, Sink};
 use crate::model::{Job, Workflow};
 
 pub struct UntrustedCheckout;
 
-static META: Meta = Meta {
-    id: "untrusted-checkout",
-    name: "Privileged workflow checks out untrusted code",
-    severity: Severity::Critical,
-    confidence: Confidence::High,
-    fix: "Run untrusted pull-request code only under `pull_request` (no secrets, read-only token); a privileged `pull_request_target`/`workflow_run` job must not check out or execute the head.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags `pull_request_target` and `workflow_run` jobs that check out the
+    /// pull request's code.
+    ///
+    /// ## Why is this bad
+    /// These triggers run with the base repository's secrets and a write token.
+    /// Checking out the fork's head and building it runs the attacker's code
+    /// (a `postinstall` script, a Makefile, a test) with those secrets: the
+    /// "pwn request".
+    static META = {
+        id: "untrusted-checkout",
+        name: "Privileged workflow checks out untrusted code",
+        severity: Severity::Critical,
+        confidence: Confidence::High,
+        fix: "Run untrusted pull-request code only under `pull_request` (no secrets, read-only token); a privileged `pull_request_target`/`workflow_run` job must not check out or execute the head.",
+        cwe: &[829],
+    };
+}
 
 const HEAD_REFS: &[&str] = &[
     "github.event.pull_request.head.sha",

@@ -1,15 +1,6 @@
-//! ## What it does
-//! Flags `id-token: write` granted at workflow level, or to a job with no
-//! step that exchanges an OIDC token.
-//!
-//! ## Why is this bad
-//! An OIDC token is a credential: any step of the job can request one and
-//! assume whatever cloud role trusts the repository.
-//!
-//! ## Fix
-//! Grant `id-token: write` only on the job that assumes the role.
+//! The `unused-id-token` audit: the docs are the doc comment of the `rule_meta!` below.
 
-use pipeguard_core::{Confidence, Severity};
+use pipeguard_core::{Confidence, Severity, rule_meta};
 
 use super::{Audit, Meta, Sink};
 use crate::model::{Job, Workflow};
@@ -17,15 +8,23 @@ use crate::permissions;
 
 pub struct UnusedIdToken;
 
-static META: Meta = Meta {
-    id: "unused-id-token",
-    name: "OIDC token permission where nothing uses it",
-    severity: Severity::Medium,
-    confidence: Confidence::High,
-    fix: "Remove `id-token: write`, or move it to the one job that exchanges the OIDC token for cloud credentials.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags `id-token: write` granted at workflow level, or to a job with no
+    /// step that exchanges an OIDC token.
+    ///
+    /// ## Why is this bad
+    /// An OIDC token is a credential: any step of the job can request one and
+    /// assume whatever cloud role trusts the repository.
+    static META = {
+        id: "unused-id-token",
+        name: "OIDC token permission where nothing uses it",
+        severity: Severity::Medium,
+        confidence: Confidence::High,
+        fix: "Remove `id-token: write`, or move it to the one job that exchanges the OIDC token for cloud credentials.",
+        cwe: &[250],
+    };
+}
 
 impl Audit for UnusedIdToken {
     fn meta(&self) -> &'static Meta {

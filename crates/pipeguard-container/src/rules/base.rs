@@ -1,6 +1,6 @@
 //! Rules about base images and the final stage.
 
-use pipeguard_core::{Confidence, RuleMeta, Severity};
+use pipeguard_core::{Confidence, RuleMeta, Severity, rule_meta};
 
 use super::{Rule, Sink};
 use crate::dockerfile::{Dockerfile, Stage};
@@ -30,25 +30,23 @@ fn is_scratch_or_stage(df: &Dockerfile, index: usize, stage: &Stage) -> bool {
         })
 }
 
-/// ## What it does
-/// Flags a final stage that runs as root: no `USER`, or `USER root`/`0`.
-/// ## Why is this bad
-/// A process running as root inside the container owns the whole container
-/// filesystem and is one kernel or runtime bug away from the host.
-/// ## Fix
-/// Create an unprivileged user and switch to it in the final stage, or use a
-/// `:nonroot` distroless base.
 pub struct RootUser;
 
-static ROOT_USER: RuleMeta = RuleMeta {
-    id: "root-user",
-    name: "Final stage runs as root",
-    severity: Severity::High,
-    confidence: Confidence::High,
-    fix: "Add `USER <uid>` (a non-zero, unprivileged user) to the final stage, or build on a `:nonroot` base image.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags a final stage that runs as root: no `USER`, or `USER root`/`0`.
+    /// ## Why is this bad
+    /// A process running as root inside the container owns the whole container
+    /// filesystem and is one kernel or runtime bug away from the host.
+    static ROOT_USER = {
+        id: "root-user",
+        name: "Final stage runs as root",
+        severity: Severity::High,
+        confidence: Confidence::High,
+        fix: "Add `USER <uid>` (a non-zero, unprivileged user) to the final stage, or build on a `:nonroot` base image.",
+        cwe: &[250],
+    };
+}
 
 impl Rule for RootUser {
     fn meta(&self) -> &'static RuleMeta {
@@ -96,27 +94,25 @@ impl Rule for RootUser {
     }
 }
 
-/// ## What it does
-/// Flags single-stage builds of compiled applications and build toolchains
-/// left in the final image.
-/// ## Why is this bad
-/// Compilers, package managers and headers in the shipped image are tools
-/// for an attacker and hundreds of megabytes of unneeded, vulnerable
-/// packages.
-/// ## Fix
-/// Build in a `builder` stage and `COPY --from=builder` only the artifact
-/// into a slim, distroless or scratch final stage.
 pub struct SingleStageBuild;
 
-static SINGLE_STAGE: RuleMeta = RuleMeta {
-    id: "single-stage-build",
-    name: "Build toolchain in the final image",
-    severity: Severity::Medium,
-    confidence: Confidence::Medium,
-    fix: "Use a multi-stage build: compile in a builder stage and copy only the artifact into a slim or distroless final stage.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags single-stage builds of compiled applications and build toolchains
+    /// left in the final image.
+    /// ## Why is this bad
+    /// Compilers, package managers and headers in the shipped image are tools
+    /// for an attacker and hundreds of megabytes of unneeded, vulnerable
+    /// packages.
+    static SINGLE_STAGE = {
+        id: "single-stage-build",
+        name: "Build toolchain in the final image",
+        severity: Severity::Medium,
+        confidence: Confidence::Medium,
+        fix: "Use a multi-stage build: compile in a builder stage and copy only the artifact into a slim or distroless final stage.",
+        cwe: &[],
+    };
+}
 
 const TOOLCHAIN_IMAGES: &[&str] = &[
     "golang",
@@ -230,37 +226,44 @@ impl Rule for SingleStageBuild {
     }
 }
 
-/// ## What it does
-/// `unpinned-base-image`: `FROM` without a tag or with `latest`.
-/// `base-image-without-digest`: a tag but no `@sha256:` digest.
-/// ## Why is this bad
-/// `latest` changes under you: builds stop being reproducible and a
-/// compromised or broken upstream image flows straight in. Tags can be
-/// repointed too; only a digest names exact bytes.
-/// ## Fix
-/// `FROM image:1.2.3@sha256:<digest>`, updated by Renovate or Dependabot.
 pub struct UnpinnedBaseImage;
 pub struct BaseImageWithoutDigest;
 
-static UNPINNED: RuleMeta = RuleMeta {
-    id: "unpinned-base-image",
-    name: "Base image without a tag, or `latest`",
-    severity: Severity::Medium,
-    confidence: Confidence::High,
-    fix: "Pin the base image to a version tag and digest: `FROM image:1.2.3@sha256:<digest>`.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// `unpinned-base-image`: `FROM` without a tag or with `latest`.
+    /// `base-image-without-digest`: a tag but no `@sha256:` digest.
+    /// ## Why is this bad
+    /// `latest` changes under you: builds stop being reproducible and a
+    /// compromised or broken upstream image flows straight in. Tags can be
+    /// repointed too; only a digest names exact bytes.
+    static UNPINNED = {
+        id: "unpinned-base-image",
+        name: "Base image without a tag, or `latest`",
+        severity: Severity::Medium,
+        confidence: Confidence::High,
+        fix: "Pin the base image to a version tag and digest: `FROM image:1.2.3@sha256:<digest>`.",
+        cwe: &[829, 1357],
+    };
+}
 
-static NO_DIGEST: RuleMeta = RuleMeta {
-    id: "base-image-without-digest",
-    name: "Base image not pinned by digest",
-    severity: Severity::Low,
-    confidence: Confidence::High,
-    fix: "Add the digest to the tag (`FROM image:1.2.3@sha256:<digest>`) and let Renovate or Dependabot update it.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// `unpinned-base-image`: `FROM` without a tag or with `latest`.
+    /// `base-image-without-digest`: a tag but no `@sha256:` digest.
+    /// ## Why is this bad
+    /// `latest` changes under you: builds stop being reproducible and a
+    /// compromised or broken upstream image flows straight in. Tags can be
+    /// repointed too; only a digest names exact bytes.
+    static NO_DIGEST = {
+        id: "base-image-without-digest",
+        name: "Base image not pinned by digest",
+        severity: Severity::Low,
+        confidence: Confidence::High,
+        fix: "Add the digest to the tag (`FROM image:1.2.3@sha256:<digest>`) and let Renovate or Dependabot update it.",
+        cwe: &[829, 1357],
+    };
+}
 
 impl Rule for UnpinnedBaseImage {
     fn meta(&self) -> &'static RuleMeta {
@@ -321,27 +324,25 @@ impl Rule for BaseImageWithoutDigest {
     }
 }
 
-/// ## What it does
-/// Flags a final stage built on a full distribution image where a slim,
-/// distroless or scratch base would do.
-/// ## Why is this bad
-/// Every extra package is attack surface and scanner noise: a full
-/// `python:3.12` image carries compilers, shells and hundreds of libraries
-/// the application never loads.
-/// ## Fix
-/// Use the `-slim`/`-alpine` variant, or copy the artifact into
-/// `gcr.io/distroless/*` or `scratch`.
 pub struct FatBaseImage;
 
-static FAT: RuleMeta = RuleMeta {
-    id: "fat-base-image",
-    name: "Full-distribution base image for the final stage",
-    severity: Severity::Low,
-    confidence: Confidence::Medium,
-    fix: "Use a minimal base for the final stage (see the suggestion), copying only what the application needs.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags a final stage built on a full distribution image where a slim,
+    /// distroless or scratch base would do.
+    /// ## Why is this bad
+    /// Every extra package is attack surface and scanner noise: a full
+    /// `python:3.12` image carries compilers, shells and hundreds of libraries
+    /// the application never loads.
+    static FAT = {
+        id: "fat-base-image",
+        name: "Full-distribution base image for the final stage",
+        severity: Severity::Low,
+        confidence: Confidence::Medium,
+        fix: "Use a minimal base for the final stage (see the suggestion), copying only what the application needs.",
+        cwe: &[],
+    };
+}
 
 fn slimmer(base: &str, tag: Option<&str>) -> Option<String> {
     let tag = tag.unwrap_or("");

@@ -1,30 +1,28 @@
 //! Rules about what goes into the image: secrets in ENV/ARG, sensitive
 //! files, remote ADDs, exposed SSH.
 
-use pipeguard_core::{Confidence, RuleMeta, Severity};
+use pipeguard_core::{Confidence, RuleMeta, Severity, rule_meta};
 
 use super::{Rule, Sink};
 use crate::dockerfile::Dockerfile;
 
-/// ## What it does
-/// Flags `ENV`/`ARG` with a secret-looking name and a literal value.
-/// ## Why is this bad
-/// ENV values are stored in the image config and ARG values in its history:
-/// anyone who can pull the image can read them.
-/// ## Fix
-/// Use BuildKit secrets (`RUN --mount=type=secret,id=token …`) at build time
-/// and inject runtime secrets from the orchestrator.
 pub struct SecretInEnv;
 
-static SECRET_ENV: RuleMeta = RuleMeta {
-    id: "secret-in-env",
-    name: "Secret baked into ENV or ARG",
-    severity: Severity::High,
-    confidence: Confidence::Medium,
-    fix: "Remove the value: use `RUN --mount=type=secret,id=…` for build-time secrets and inject runtime secrets from the orchestrator.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags `ENV`/`ARG` with a secret-looking name and a literal value.
+    /// ## Why is this bad
+    /// ENV values are stored in the image config and ARG values in its history:
+    /// anyone who can pull the image can read them.
+    static SECRET_ENV = {
+        id: "secret-in-env",
+        name: "Secret baked into ENV or ARG",
+        severity: Severity::High,
+        confidence: Confidence::Medium,
+        fix: "Remove the value: use `RUN --mount=type=secret,id=…` for build-time secrets and inject runtime secrets from the orchestrator.",
+        cwe: &[798, 538],
+    };
+}
 
 const SECRET_NAMES: &[&str] = &[
     "PASSWORD",
@@ -105,27 +103,25 @@ impl Rule for SecretInEnv {
     }
 }
 
-/// ## What it does
-/// Flags `COPY`/`ADD` of credential files: `.env`, SSH and TLS private keys,
-/// `.npmrc`, `.pypirc`, `.netrc`, `.git-credentials`, cloud and Docker
-/// credentials, kubeconfigs.
-/// ## Why is this bad
-/// Deleting the file in a later layer does not remove it from the image;
-/// every layer ships.
-/// ## Fix
-/// Mount build credentials with `RUN --mount=type=secret` and keep these
-/// files in `.dockerignore`.
 pub struct SensitiveFileCopied;
 
-static SENSITIVE: RuleMeta = RuleMeta {
-    id: "sensitive-file-copied",
-    name: "Credential file copied into the image",
-    severity: Severity::High,
-    confidence: Confidence::High,
-    fix: "Do not copy credential files; use `RUN --mount=type=secret` for build-time access and list them in .dockerignore.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags `COPY`/`ADD` of credential files: `.env`, SSH and TLS private keys,
+    /// `.npmrc`, `.pypirc`, `.netrc`, `.git-credentials`, cloud and Docker
+    /// credentials, kubeconfigs.
+    /// ## Why is this bad
+    /// Deleting the file in a later layer does not remove it from the image;
+    /// every layer ships.
+    static SENSITIVE = {
+        id: "sensitive-file-copied",
+        name: "Credential file copied into the image",
+        severity: Severity::High,
+        confidence: Confidence::High,
+        fix: "Do not copy credential files; use `RUN --mount=type=secret` for build-time access and list them in .dockerignore.",
+        cwe: &[538],
+    };
+}
 
 fn sensitive(path: &str) -> bool {
     let name = path
@@ -197,24 +193,22 @@ impl Rule for SensitiveFileCopied {
     }
 }
 
-/// ## What it does
-/// Flags `ADD` of a remote URL without `--checksum`.
-/// ## Why is this bad
-/// The build trusts whatever the server returns at build time.
-/// ## Fix
-/// `ADD --checksum=sha256:<hash> <url> <dest>`, or `RUN curl` plus a
-/// checksum check.
 pub struct AddRemoteUrl;
 
-static ADD_URL: RuleMeta = RuleMeta {
-    id: "add-remote-url",
-    name: "ADD of a remote URL without a checksum",
-    severity: Severity::Medium,
-    confidence: Confidence::High,
-    fix: "Add `--checksum=sha256:<hash>` to the ADD, or download with curl and verify the checksum before use.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags `ADD` of a remote URL without `--checksum`.
+    /// ## Why is this bad
+    /// The build trusts whatever the server returns at build time.
+    static ADD_URL = {
+        id: "add-remote-url",
+        name: "ADD of a remote URL without a checksum",
+        severity: Severity::Medium,
+        confidence: Confidence::High,
+        fix: "Add `--checksum=sha256:<hash>` to the ADD, or download with curl and verify the checksum before use.",
+        cwe: &[494, 829],
+    };
+}
 
 impl Rule for AddRemoteUrl {
     fn meta(&self) -> &'static RuleMeta {
@@ -248,24 +242,23 @@ impl Rule for AddRemoteUrl {
     }
 }
 
-/// ## What it does
-/// Flags `EXPOSE 22`.
-/// ## Why is this bad
-/// An SSH server in a container is a second, long-lived way in; use
-/// `kubectl exec`/`docker exec` for debugging.
-/// ## Fix
-/// Remove the SSH server and the EXPOSE.
 pub struct SshPortExposed;
 
-static SSH: RuleMeta = RuleMeta {
-    id: "ssh-port-exposed",
-    name: "SSH port exposed",
-    severity: Severity::Medium,
-    confidence: Confidence::High,
-    fix: "Remove the SSH server and `EXPOSE 22`; use the orchestrator's exec for debugging.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags `EXPOSE 22`.
+    /// ## Why is this bad
+    /// An SSH server in a container is a second, long-lived way in; use
+    /// `kubectl exec`/`docker exec` for debugging.
+    static SSH = {
+        id: "ssh-port-exposed",
+        name: "SSH port exposed",
+        severity: Severity::Medium,
+        confidence: Confidence::High,
+        fix: "Remove the SSH server and `EXPOSE 22`; use the orchestrator's exec for debugging.",
+        cwe: &[],
+    };
+}
 
 impl Rule for SshPortExposed {
     fn meta(&self) -> &'static RuleMeta {

@@ -1,5 +1,6 @@
 //! Dockerfile rules. Each rule is a struct with its `RuleMeta` and one
-//! `check`; `ALL` is the registry. Documentation sits on each rule.
+//! `check`; `ALL` is the registry. A rule's docs are the doc comment of its
+//! `rule_meta!`.
 
 use pipeguard_core::{Finding, Location, RuleMeta};
 
@@ -12,6 +13,11 @@ mod run;
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     fn check(&self, df: &Dockerfile, out: &mut Sink);
+}
+
+/// The Dockerfile rules as registry entries.
+pub fn rules() -> Vec<pipeguard_core::RuleDoc> {
+    ALL.iter().map(|r| r.meta().doc("dockerfile")).collect()
 }
 
 pub static ALL: &[&dyn Rule] = &[

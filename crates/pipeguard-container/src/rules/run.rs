@@ -1,7 +1,7 @@
 //! Rules about `RUN` scripts: piping downloads into a shell, disabling TLS,
 //! package-manager hygiene, sudo.
 
-use pipeguard_core::{Confidence, RuleMeta, Severity};
+use pipeguard_core::{Confidence, RuleMeta, Severity, rule_meta};
 use regex::Regex;
 
 use super::{Rule, Sink};
@@ -35,24 +35,23 @@ fn re(pattern: &'static str, cell: &'static std::sync::OnceLock<Regex>) -> &'sta
     cell.get_or_init(|| Regex::new(pattern).expect("valid regex"))
 }
 
-/// ## What it does
-/// Flags `curl … | sh`, `wget -O- … | bash`, `bash <(curl …)`.
-/// ## Why is this bad
-/// The build runs whatever the server sends today, unverified; a
-/// compromised or spoofed host owns the image.
-/// ## Fix
-/// Download to a file, verify its checksum or signature, then run it.
 pub struct CurlPipeShell;
 
-static PIPE: RuleMeta = RuleMeta {
-    id: "curl-pipe-shell",
-    name: "Download piped into a shell",
-    severity: Severity::High,
-    confidence: Confidence::High,
-    fix: "Download to a file, verify a pinned checksum (`sha256sum -c`) or signature, then execute it.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags `curl … | sh`, `wget -O- … | bash`, `bash <(curl …)`.
+    /// ## Why is this bad
+    /// The build runs whatever the server sends today, unverified; a
+    /// compromised or spoofed host owns the image.
+    static PIPE = {
+        id: "curl-pipe-shell",
+        name: "Download piped into a shell",
+        severity: Severity::High,
+        confidence: Confidence::High,
+        fix: "Download to a file, verify a pinned checksum (`sha256sum -c`) or signature, then execute it.",
+        cwe: &[494],
+    };
+}
 
 impl Rule for CurlPipeShell {
     fn meta(&self) -> &'static RuleMeta {
@@ -78,25 +77,24 @@ impl Rule for CurlPipeShell {
     }
 }
 
-/// ## What it does
-/// Flags TLS verification turned off: `curl -k`/`--insecure`, `wget
-/// --no-check-certificate`, `pip --trusted-host`, npm `strict-ssl false`,
-/// git `http.sslVerify false`.
-/// ## Why is this bad
-/// Anyone on the network path can substitute what the build downloads.
-/// ## Fix
-/// Keep verification on; add the internal CA to the trust store instead.
 pub struct CurlInsecure;
 
-static INSECURE: RuleMeta = RuleMeta {
-    id: "curl-insecure",
-    name: "TLS verification disabled during the build",
-    severity: Severity::High,
-    confidence: Confidence::High,
-    fix: "Keep certificate verification on; install your internal CA certificate into the image's trust store instead.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags TLS verification turned off: `curl -k`/`--insecure`, `wget
+    /// --no-check-certificate`, `pip --trusted-host`, npm `strict-ssl false`,
+    /// git `http.sslVerify false`.
+    /// ## Why is this bad
+    /// Anyone on the network path can substitute what the build downloads.
+    static INSECURE = {
+        id: "curl-insecure",
+        name: "TLS verification disabled during the build",
+        severity: Severity::High,
+        confidence: Confidence::High,
+        fix: "Keep certificate verification on; install your internal CA certificate into the image's trust store instead.",
+        cwe: &[295],
+    };
+}
 
 impl Rule for CurlInsecure {
     fn meta(&self) -> &'static RuleMeta {
@@ -158,24 +156,23 @@ fn apt_installs(script: &str) -> Vec<&str> {
         .collect()
 }
 
-/// ## What it does
-/// Flags `apt-get install` without `--no-install-recommends` (hadolint DL3015).
-/// ## Why is this bad
-/// Recommended packages roughly double what gets installed: more size,
-/// more CVEs, nothing the application asked for.
-/// ## Fix
-/// `apt-get install -y --no-install-recommends …`.
 pub struct AptMissingNoInstallRecommends;
 
-static RECOMMENDS: RuleMeta = RuleMeta {
-    id: "apt-missing-no-install-recommends",
-    name: "apt-get install pulls recommended packages",
-    severity: Severity::Low,
-    confidence: Confidence::High,
-    fix: "Use `apt-get install -y --no-install-recommends`.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags `apt-get install` without `--no-install-recommends` (hadolint DL3015).
+    /// ## Why is this bad
+    /// Recommended packages roughly double what gets installed: more size,
+    /// more CVEs, nothing the application asked for.
+    static RECOMMENDS = {
+        id: "apt-missing-no-install-recommends",
+        name: "apt-get install pulls recommended packages",
+        severity: Severity::Low,
+        confidence: Confidence::High,
+        fix: "Use `apt-get install -y --no-install-recommends`.",
+        cwe: &[],
+    };
+}
 
 impl Rule for AptMissingNoInstallRecommends {
     fn meta(&self) -> &'static RuleMeta {
@@ -199,27 +196,26 @@ impl Rule for AptMissingNoInstallRecommends {
     }
 }
 
-/// ## What it does
-/// Flags `apt-get install` in a `RUN` of a shipped stage that does not
-/// remove `/var/lib/apt/lists` (hadolint DL3009), unless the apt directories
-/// are BuildKit cache mounts. Builder stages do not ship, so they are not
-/// checked.
-/// ## Why is this bad
-/// The package lists stay in the layer: tens of megabytes, and stale
-/// metadata in the shipped image.
-/// ## Fix
-/// End the same RUN with `&& rm -rf /var/lib/apt/lists/*`.
 pub struct AptCacheNotCleaned;
 
-static CACHE: RuleMeta = RuleMeta {
-    id: "apt-cache-not-cleaned",
-    name: "apt lists left in the layer",
-    severity: Severity::Low,
-    confidence: Confidence::High,
-    fix: "Finish the same RUN with `&& rm -rf /var/lib/apt/lists/*`, or use `--mount=type=cache` for the apt directories.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags `apt-get install` in a `RUN` of a shipped stage that does not
+    /// remove `/var/lib/apt/lists` (hadolint DL3009), unless the apt directories
+    /// are BuildKit cache mounts. Builder stages do not ship, so they are not
+    /// checked.
+    /// ## Why is this bad
+    /// The package lists stay in the layer: tens of megabytes, and stale
+    /// metadata in the shipped image.
+    static CACHE = {
+        id: "apt-cache-not-cleaned",
+        name: "apt lists left in the layer",
+        severity: Severity::Low,
+        confidence: Confidence::High,
+        fix: "Finish the same RUN with `&& rm -rf /var/lib/apt/lists/*`, or use `--mount=type=cache` for the apt directories.",
+        cwe: &[],
+    };
+}
 
 impl Rule for AptCacheNotCleaned {
     fn meta(&self) -> &'static RuleMeta {
@@ -258,27 +254,25 @@ impl Rule for AptCacheNotCleaned {
     }
 }
 
-/// ## What it does
-/// Flags package installs without versions: `apt-get install pkg` (DL3008),
-/// `apk add pkg` (DL3018), `pip install pkg` (DL3013), `npm install -g pkg`
-/// (DL3016), `gem install pkg` (DL3028). One finding per RUN.
-/// ## Why is this bad
-/// The image changes with every rebuild, and what was reviewed is not what
-/// ships.
-/// ## Fix
-/// Pin versions (`pkg=1.2.3`, `pkg==1.2.3`, `pkg@1.2.3`) or install from a
-/// lockfile (`pip install -r requirements.txt`, `npm ci`).
 pub struct UnpinnedPackageInstall;
 
-static UNPINNED_PKG: RuleMeta = RuleMeta {
-    id: "unpinned-package-install",
-    name: "Package installed without a pinned version",
-    severity: Severity::Low,
-    confidence: Confidence::Medium,
-    fix: "Pin each package version, or install from a lockfile (`pip install -r requirements.txt`, `npm ci`).",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags package installs without versions: `apt-get install pkg` (DL3008),
+    /// `apk add pkg` (DL3018), `pip install pkg` (DL3013), `npm install -g pkg`
+    /// (DL3016), `gem install pkg` (DL3028). One finding per RUN.
+    /// ## Why is this bad
+    /// The image changes with every rebuild, and what was reviewed is not what
+    /// ships.
+    static UNPINNED_PKG = {
+        id: "unpinned-package-install",
+        name: "Package installed without a pinned version",
+        severity: Severity::Low,
+        confidence: Confidence::Medium,
+        fix: "Pin each package version, or install from a lockfile (`pip install -r requirements.txt`, `npm ci`).",
+        cwe: &[1357],
+    };
+}
 
 fn unpinned_in(cmd: &str) -> Option<String> {
     let w: Vec<&str> = cmd.split_whitespace().collect();
@@ -369,24 +363,23 @@ impl Rule for UnpinnedPackageInstall {
     }
 }
 
-/// ## What it does
-/// Flags `sudo` in a RUN (hadolint DL3004).
-/// ## Why is this bad
-/// RUN already runs as the current USER; sudo in an image means a
-/// privilege-escalation path left in it.
-/// ## Fix
-/// Switch `USER` around the privileged step instead.
 pub struct SudoInRun;
 
-static SUDO: RuleMeta = RuleMeta {
-    id: "sudo-in-run",
-    name: "sudo used in a RUN",
-    severity: Severity::Medium,
-    confidence: Confidence::High,
-    fix: "Drop sudo: put the privileged step before `USER`, or switch `USER root` around it and back.",
-    cwe: &[],
-    docs: "",
-};
+rule_meta! {
+    /// ## What it does
+    /// Flags `sudo` in a RUN (hadolint DL3004).
+    /// ## Why is this bad
+    /// RUN already runs as the current USER; sudo in an image means a
+    /// privilege-escalation path left in it.
+    static SUDO = {
+        id: "sudo-in-run",
+        name: "sudo used in a RUN",
+        severity: Severity::Medium,
+        confidence: Confidence::High,
+        fix: "Drop sudo: put the privileged step before `USER`, or switch `USER root` around it and back.",
+        cwe: &[250],
+    };
+}
 
 impl Rule for SudoInRun {
     fn meta(&self) -> &'static RuleMeta {

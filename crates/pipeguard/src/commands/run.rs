@@ -14,7 +14,7 @@ use pipeguard_runtime::source::{self, AgeFiles, Secret};
 use pipeguard_runtime::{MaskSet, MaskSetBuilder, Masker, Refused, child, stream};
 use pipeguard_secrets::Scanner;
 
-use crate::cli::UsageError;
+use crate::common::UsageError;
 
 /// Where the values to mask come from, besides a command's own secrets.
 #[derive(Args)]
@@ -263,7 +263,7 @@ impl<'a> Resolver<'a> {
 }
 
 /// `aws-sm:ID[#KEY]` without the `cloud` feature. With it, the arm below
-/// (owned by the cloud work) calls `crate::oidc::aws_secret(spec, cfg)`,
+/// (owned by the cloud work) calls `crate::commands::oidc::aws_secret(spec, cfg)`,
 /// which returns the value bytes; errors must not hold the value.
 #[cfg(not(feature = "cloud"))]
 fn aws_secret(spec: &str, _cfg: &RunConfig) -> anyhow::Result<Vec<u8>> {
@@ -276,5 +276,5 @@ fn aws_secret(spec: &str, _cfg: &RunConfig) -> anyhow::Result<Vec<u8>> {
 /// at STS for short-lived credentials that read Secrets Manager (`[run.aws]`).
 #[cfg(feature = "cloud")]
 fn aws_secret(spec: &str, cfg: &RunConfig) -> anyhow::Result<Vec<u8>> {
-    crate::oidc::aws_secret(spec, cfg)
+    crate::commands::oidc::aws_secret(spec, cfg)
 }

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use pipeguard_cloud::jwt::{self, Expectations, JwkSet};
 use pipeguard_core::exit;
 
-use crate::cli::UsageError;
+use crate::common::UsageError;
 use crate::output;
 
 #[derive(Subcommand)]

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use pipeguard_core::exit;
 
-use crate::cli::{require_path, usage};
+use crate::common::{require_path, usage};
 
 #[derive(Args)]
 pub struct InitArgs {

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use pipeguard_core::Report;
 
-use crate::cli::{CommonArgs, finish_report, load_policy, require_path, shown_root, usage};
+use crate::analyze::{self, Scope};
+use crate::common::{CommonArgs, db_dir, load_policy, require_path, shown_root, usage};
+use crate::output;
 
 #[derive(Args)]
 pub struct CodeArgs {
@@ -40,7 +41,7 @@ pub fn run(a: CodeArgs) -> anyhow::Result<i32> {
                 r.id, r.cwe, r.severity, r.kind, r.name
             ));
         }
-        crate::output::write_stdout(out.as_bytes())?;
+        output::write_stdout(out.as_bytes())?;
         return Ok(pipeguard_core::exit::CLEAN);
     }
     require_path(&a.path)?;
@@ -52,11 +53,14 @@ pub fn run(a: CodeArgs) -> anyhow::Result<i32> {
         max_file_size: a.max_file_size,
         scan_ignored: a.scan_ignored,
     };
-    let outcome = engine.scan_path(&a.path, &opts);
-    let fail_on = a.common.fail_on.unwrap_or(policy.fail_on);
-    let mut report = Report::new("code", &shown_root(&a.path), fail_on);
-    report.summary.files_scanned = outcome.stats.files;
-    report.summary.bytes_scanned = outcome.stats.bytes;
-    report.problems = outcome.problems;
-    finish_report(report, outcome.findings, &policy, &a.common, started)
+    let scope = Scope::tree(&a.path, &policy, db_dir(None, &policy, &a.path))?;
+    let part = analyze::code::analyze(&scope, &engine, &opts)?;
+    output::report(
+        "code",
+        &shown_root(&a.path),
+        part,
+        &policy,
+        &a.common,
+        started,
+    )
 }
