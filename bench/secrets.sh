@@ -19,7 +19,7 @@ cargo build --release --locked -p pipeguard >/dev/null 2>&1
 PG=$PWD/target/release/pipeguard
 BYTES=$(du -sb "$CORPUS" | cut -f1)
 FILES=$(find "$CORPUS" -type f | wc -l)
-"$PG" rules --json | python3 -c 'import json,sys; print("\n".join(sorted({k for r in json.load(sys.stdin) for k in r["keywords"]})))' > "$OUT/keywords.txt"
+"$PG" rules --analyzer secrets --json | python3 -c 'import json,sys; print("\n".join(sorted({k for r in json.load(sys.stdin) for k in r["keywords"]})))' > "$OUT/keywords.txt"
 echo "corpus: $CORPUS, $FILES files, $((BYTES / 1000000)) MB; $(wc -l < "$OUT/keywords.txt") keywords; $(nproc) cores"
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }

@@ -7,7 +7,6 @@
 //! - `actions/checkout` gets `persist-credentials: false` where
 //!   `persisted-credentials` fired.
 
-use crate::audits::Sink;
 use crate::model::{FileKind, Workflow};
 use crate::{permissions, yaml};
 
@@ -45,7 +44,7 @@ pub fn fix_text(rel: &str, text: &str) -> Option<String> {
             continue;
         }
         // Which checkouts the audit flags, by the line of their `uses:`.
-        let mut sink = Sink::new(rel, text);
+        let mut sink = crate::audits::sink(rel, text);
         crate::audits::run(&wf, &mut sink);
         let flagged: Vec<u32> = sink
             .findings

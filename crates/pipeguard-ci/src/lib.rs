@@ -46,7 +46,7 @@ pub fn audit_text(rel: &str, kind: CiFile, text: &str) -> Result<Vec<Finding>, P
         line: Some(e.line.max(1)),
         message: format!("malformed YAML: {}", e.message),
     })?;
-    let mut sink = audits::Sink::new(rel, text);
+    let mut sink = audits::sink(rel, text);
     for doc in &docs {
         match kind {
             CiFile::Gitlab => audits::audit_gitlab(doc, &mut sink),
@@ -101,11 +101,7 @@ pub fn suggest_permissions(root: &Path) -> Vec<(String, String, String)> {
 }
 
 fn ci_files(root: &Path) -> Vec<(std::path::PathBuf, String, CiFile)> {
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .require_git(false)
-        .filter_entry(|e| e.file_name() != ".git" && e.file_name() != "node_modules")
-        .build();
+    let walker = pipeguard_core::walk::builder(root, false, &["node_modules"]).build();
     let mut files = Vec::new();
     for e in walker.flatten() {
         if !e.file_type().is_some_and(|t| t.is_file()) {

@@ -46,18 +46,14 @@ pub fn audit_text(rel: &str, text: &str) -> Result<Vec<Finding>, Problem> {
         line: Some(e.line),
         message: format!("malformed Dockerfile: {}", e.message),
     })?;
-    let mut sink = rules::Sink::new(rel, text);
+    let mut sink = rules::sink(rel, text);
     rules::run(&df, &mut sink);
     Ok(sink.findings)
 }
 
 /// Every Dockerfile under `root` (or `root` itself): (path, path as reported).
 pub fn files(root: &Path) -> Vec<(std::path::PathBuf, String)> {
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .require_git(false)
-        .filter_entry(|e| e.file_name() != ".git" && e.file_name() != "node_modules")
-        .build();
+    let walker = pipeguard_core::walk::builder(root, false, &["node_modules"]).build();
     let mut out = Vec::new();
     for e in walker.flatten() {
         if !e.file_type().is_some_and(|t| t.is_file())

@@ -12,6 +12,7 @@ pub mod redact;
 pub mod report;
 pub mod rule;
 pub mod run;
+pub mod walk;
 
 pub use finding::{
     Confidence, Finding, FindingBuilder, FlowStep, GitOrigin, Location, PackageRef, Remediation,
@@ -21,7 +22,7 @@ pub use fingerprint::Fingerprint;
 pub use policy::{IgnoreEntry, Policy, PolicyError};
 pub use redact::Redacted;
 pub use report::{Outcome, Problem, Report, Summary};
-pub use rule::{RuleDoc, RuleMeta};
+pub use rule::{RuleDoc, RuleMeta, Sink};
 
 /// A path as findings show it: relative to the scanned root, `/`-separated;
 /// when the root is the file itself, the path as given.

@@ -167,6 +167,69 @@ fn dedent(raw: &str) -> String {
         .to_string()
 }
 
+/// Collects one file's findings for the rules that are code (CI audits,
+/// Dockerfile rules): it holds the file's lines for snippets and inline
+/// suppressions, and builds every finding through [`RuleMeta::finding`], so
+/// both analyzers report the same shape. Each analyzer turns its own node
+/// type (a YAML node, a Dockerfile instruction) into a [`Location`].
+pub struct Sink<'t> {
+    analyzer: &'static str,
+    pub path: String,
+    lines: Vec<&'t str>,
+    /// Whether `# pipeguard: ignore[id]` on the reported line itself counts
+    /// (YAML allows a trailing comment; a Dockerfile instruction does not,
+    /// so there only the line above counts).
+    same_line: bool,
+    pub findings: Vec<Finding>,
+}
+
+impl<'t> Sink<'t> {
+    pub fn new(analyzer: &'static str, path: &str, text: &'t str, same_line: bool) -> Self {
+        Sink {
+            analyzer,
+            path: path.to_string(),
+            lines: text.lines().collect(),
+            same_line,
+            findings: Vec::new(),
+        }
+    }
+
+    /// The text of a 1-based line of the file.
+    pub fn line_text(&self, line: u32) -> Option<&'t str> {
+        self.lines.get((line as usize).checked_sub(1)?).copied()
+    }
+
+    /// `# pipeguard: ignore[id]` on the line above (or on the line itself).
+    pub fn suppressed(&self, line: u32, id: &str) -> bool {
+        let here = self.same_line.then(|| self.line_text(line)).flatten();
+        let above = line.checked_sub(1).and_then(|l| self.line_text(l));
+        here.into_iter().chain(above).any(|text| ignores(text, id))
+    }
+
+    /// The trimmed line as a snippet, at most 200 characters.
+    pub fn snippet(&self, line: u32) -> Option<String> {
+        self.line_text(line)
+            .map(|l| l.trim().chars().take(200).collect())
+    }
+
+    /// Reports `meta` at `location` unless suppressed there. `key` makes the
+    /// finding distinct within the file; the fingerprint comes from it.
+    pub fn push(
+        &mut self,
+        meta: &'static RuleMeta,
+        location: Location,
+        key: &str,
+        message: String,
+        replacement: Option<String>,
+    ) {
+        if location.line.is_some_and(|l| self.suppressed(l, meta.id)) {
+            return;
+        }
+        self.findings
+            .push(meta.finding(self.analyzer, location, key, message, replacement));
+    }
+}
+
 /// Whether `text` (one line) carries `pipeguard: ignore[…]` naming `id`
 /// (ids comma-separated; `pipeguard:ignore[` accepted too). The same inline
 /// suppression syntax for every analyzer whose rules are code.
@@ -208,7 +271,10 @@ mod tests {
         );
         let doc = DOCUMENTED.doc("ci");
         assert_eq!(doc.cwe, vec![798]);
-        assert!(doc.help_uri.ends_with("/blob/main/docs/rules.md#documented"));
+        assert!(
+            doc.help_uri
+                .ends_with("/blob/main/docs/rules.md#documented")
+        );
         // SARIF requires an absolute URI: the crate must know its repository.
         assert!(doc.help_uri.starts_with("https://"), "{}", doc.help_uri);
     }

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ignore::{WalkBuilder, WalkState};
+use ignore::WalkState;
 use pipeguard_core::Problem;
 
 use crate::{Match, Scanner, display_path};
@@ -35,17 +35,10 @@ pub fn walk(
     let problems: Mutex<Vec<Problem>> = Mutex::new(Vec::new());
     let sink = Mutex::new(sink);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let walker = WalkBuilder::new(root)
-        .hidden(false)
-        .git_ignore(!scanner.scan_ignored)
-        .git_exclude(!scanner.scan_ignored)
+    let walker = pipeguard_core::walk::builder(root, scanner.scan_ignored, &[])
         .git_global(false)
-        .ignore(!scanner.scan_ignored)
-        .parents(!scanner.scan_ignored)
-        .require_git(false)
         .follow_links(scanner.follow_links)
         .threads(threads)
-        .filter_entry(|e| e.file_name() != ".git")
         .build_parallel();
     let problem = |path: String, message: String| {
         if let Ok(mut p) = problems.lock() {

@@ -337,7 +337,10 @@ fn missing_path_is_a_usage_error() {
 
 #[test]
 fn rules_lists_every_rule() {
-    let out = pipeguard().args(["rules", "--json"]).assert().code(0);
+    let out = pipeguard()
+        .args(["rules", "--analyzer", "secrets", "--json"])
+        .assert()
+        .code(0);
     let v = json(&out.get_output().stdout);
     let rules = v.as_array().expect("array");
     assert!(rules.iter().any(|r| r["id"] == "private-key-rsa"));
@@ -351,7 +354,10 @@ fn rules_lists_every_rule() {
 /// The README states the rule count; it must stay true.
 #[test]
 fn readme_rule_count_is_current() {
-    let out = pipeguard().args(["rules", "--json"]).assert().code(0);
+    let out = pipeguard()
+        .args(["rules", "--analyzer", "secrets", "--json"])
+        .assert()
+        .code(0);
     let n = json(&out.get_output().stdout)
         .as_array()
         .map(Vec::len)

@@ -4,7 +4,7 @@ use pipeguard_core::{Confidence, Severity, rule_meta};
 use regex::Regex;
 
 use super::deploy_without_environment::deploys;
-use super::{Audit, Meta, Sink};
+use super::{Audit, Meta, NodeSink, Sink};
 use crate::model::{Job, Workflow};
 use crate::yaml::Node;
 

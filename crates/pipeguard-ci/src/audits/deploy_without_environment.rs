@@ -3,7 +3,7 @@
 use pipeguard_core::{Confidence, Severity, rule_meta};
 use regex::Regex;
 
-use super::{Audit, Meta, Sink};
+use super::{Audit, Meta, NodeSink, Sink};
 use crate::model::{Job, Workflow};
 
 pub struct DeployWithoutEnvironment;

@@ -3,7 +3,7 @@
 use pipeguard_core::{Confidence, Severity, rule_meta};
 
 use super::template_injection::untrusted_regex;
-use super::{Audit, Meta, Sink};
+use super::{Audit, Meta, NodeSink, Sink};
 use crate::model::{Job, Step, Workflow};
 
 pub struct GithubEnvInjection;

@@ -12,7 +12,7 @@
 
 use pipeguard_core::{Confidence, Severity, rule_meta};
 
-use super::{Meta, Sink};
+use super::{Meta, NodeSink, Sink};
 use crate::yaml::Node;
 
 rule_meta! {

@@ -2,7 +2,7 @@
 //! documentation; `ALL` is the registry. An audit overrides only the level it
 //! cares about (workflow, job or step).
 
-use pipeguard_core::{Finding, Location};
+use pipeguard_core::Location;
 
 use crate::model::{Job, Step, Workflow};
 use crate::yaml::Node;
@@ -73,48 +73,32 @@ pub fn rules() -> Vec<pipeguard_core::RuleDoc> {
     all_meta().into_iter().map(|m| m.doc("ci")).collect()
 }
 
-/// Collects findings for one file, honouring inline suppressions.
-pub struct Sink<'t> {
-    pub path: String,
-    lines: Vec<&'t str>,
-    pub findings: Vec<Finding>,
+/// Collects one file's findings (the shared sink of the rules that are
+/// code), reported at YAML nodes.
+pub use pipeguard_core::Sink;
+
+/// Reporting at a YAML node: the node's line and column, the line as snippet.
+pub trait NodeSink {
+    fn report(&mut self, meta: &'static Meta, node: &Node, key: &str, message: String);
+    fn report_with(
+        &mut self,
+        meta: &'static Meta,
+        node: &Node,
+        key: &str,
+        message: String,
+        replacement: Option<String>,
+    );
 }
 
-impl<'t> Sink<'t> {
-    pub fn new(path: &str, text: &'t str) -> Self {
-        Sink {
-            path: path.to_string(),
-            lines: text.lines().collect(),
-            findings: Vec::new(),
-        }
-    }
-
-    /// The text of a 1-based line of the file.
-    pub fn line_text(&self, line: u32) -> Option<&str> {
-        self.lines.get((line as usize).checked_sub(1)?).copied()
-    }
-
-    /// `# pipeguard: ignore[rule-id]` on the line or the line above.
-    fn suppressed(&self, line: u32, id: &str) -> bool {
-        let i = line as usize;
-        [i.checked_sub(1), i.checked_sub(2)]
-            .into_iter()
-            .flatten()
-            .any(|l| {
-                self.lines
-                    .get(l)
-                    .is_some_and(|text| pipeguard_core::rule::ignores(text, id))
-            })
-    }
-
+impl NodeSink for Sink<'_> {
     /// Reports at `node`. `key` is what makes this finding distinct within
     /// the file (the job, the action, the expression): the fingerprint comes
     /// from it, not from the line.
-    pub fn report(&mut self, meta: &'static Meta, node: &Node, key: &str, message: String) {
+    fn report(&mut self, meta: &'static Meta, node: &Node, key: &str, message: String) {
         self.report_with(meta, node, key, message, None);
     }
 
-    pub fn report_with(
+    fn report_with(
         &mut self,
         meta: &'static Meta,
         node: &Node,
@@ -122,22 +106,19 @@ impl<'t> Sink<'t> {
         message: String,
         replacement: Option<String>,
     ) {
-        if self.suppressed(node.line, meta.id) {
-            return;
-        }
-        let snippet = self
-            .lines
-            .get((node.line as usize).wrapping_sub(1))
-            .map(|l| l.trim().chars().take(200).collect::<String>());
         let location = Location {
             line: Some(node.line),
             column: Some(node.col),
-            snippet,
+            snippet: self.snippet(node.line),
             ..Location::file(self.path.clone())
         };
-        self.findings
-            .push(meta.finding("ci", location, key, message, replacement));
+        self.push(meta, location, key, message, replacement);
     }
+}
+
+/// A sink for one CI file: suppressions on the line or the line above.
+pub fn sink<'t>(path: &str, text: &'t str) -> Sink<'t> {
+    Sink::new("ci", path, text, true)
 }
 
 /// Runs every audit over one workflow.

@@ -2,7 +2,7 @@
 
 use pipeguard_core::{Confidence, Severity, rule_meta};
 
-use super::{Audit, Meta, Sink, mentions_secrets};
+use super::{Audit, Meta, NodeSink, Sink, mentions_secrets};
 use crate::model::{Job, Step, Workflow};
 
 pub struct SecretsInLogs;

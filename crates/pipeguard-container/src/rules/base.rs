@@ -2,7 +2,7 @@
 
 use pipeguard_core::{Confidence, RuleMeta, Severity, rule_meta};
 
-use super::{Rule, Sink};
+use super::{InstructionSink, Rule, Sink};
 use crate::dockerfile::{Dockerfile, Stage};
 
 /// Splits `registry/name:tag@digest` into (name without registry, tag, digest).

@@ -3,7 +3,7 @@
 
 use pipeguard_core::{Confidence, RuleMeta, Severity, rule_meta};
 
-use super::{Rule, Sink};
+use super::{InstructionSink, Rule, Sink};
 use crate::dockerfile::Dockerfile;
 
 pub struct SecretInEnv;

@@ -2,7 +2,7 @@
 //! `check`; `ALL` is the registry. A rule's docs are the doc comment of its
 //! `rule_meta!`.
 
-use pipeguard_core::{Finding, Location, RuleMeta};
+use pipeguard_core::{Location, RuleMeta};
 
 use crate::dockerfile::{Dockerfile, Instruction};
 
@@ -38,47 +38,29 @@ pub static ALL: &[&dyn Rule] = &[
     &run::SudoInRun,
 ];
 
-/// Collects one file's findings, honouring `# pipeguard: ignore[rule-id]`
-/// on the line before an instruction.
-pub struct Sink<'t> {
-    path: String,
-    lines: Vec<&'t str>,
-    pub findings: Vec<Finding>,
+/// Collects one file's findings (the shared sink of the rules that are
+/// code), reported at instructions.
+pub use pipeguard_core::Sink;
+
+/// A sink for one Dockerfile: `# pipeguard: ignore[rule-id]` on the line
+/// before an instruction suppresses (a `#` inside an instruction is not a
+/// comment).
+pub fn sink<'t>(path: &str, text: &'t str) -> Sink<'t> {
+    Sink::new("dockerfile", path, text, false)
 }
 
-impl<'t> Sink<'t> {
-    pub fn new(path: &str, text: &'t str) -> Self {
-        Sink {
-            path: path.to_string(),
-            lines: text.lines().collect(),
-            findings: Vec::new(),
-        }
-    }
+/// Reporting at an instruction, with secrets in its text redacted.
+pub trait InstructionSink {
+    fn report(&mut self, meta: &'static RuleMeta, ins: &Instruction, key: &str, message: String);
+}
 
-    fn suppressed(&self, line: u32, id: &str) -> bool {
-        (line as usize)
-            .checked_sub(2)
-            .and_then(|i| self.lines.get(i))
-            .is_some_and(|prev| pipeguard_core::rule::ignores(prev, id))
-    }
-
-    pub fn report(
-        &mut self,
-        meta: &'static RuleMeta,
-        ins: &Instruction,
-        key: &str,
-        message: String,
-    ) {
-        if self.suppressed(ins.line, meta.id) {
-            return;
-        }
+impl InstructionSink for Sink<'_> {
+    fn report(&mut self, meta: &'static RuleMeta, ins: &Instruction, key: &str, message: String) {
         // Redacted before it is cut to length, so a cut cannot leave part
         // of a secret visible.
         let snippet = self
-            .lines
-            .get(ins.line as usize - 1)
+            .line_text(ins.line)
             .map(|l| redact(ins, l.trim()).chars().take(200).collect::<String>());
-        let message = redact(ins, &message);
         let location = Location {
             line: Some(ins.line),
             column: Some(1),
@@ -86,8 +68,7 @@ impl<'t> Sink<'t> {
             snippet,
             ..Location::file(self.path.clone())
         };
-        self.findings
-            .push(meta.finding("dockerfile", location, key, message, None));
+        self.push(meta, location, key, redact(ins, &message), None);
     }
 }
 

@@ -4,7 +4,7 @@
 use pipeguard_core::{Confidence, RuleMeta, Severity, rule_meta};
 use regex::Regex;
 
-use super::{Rule, Sink};
+use super::{InstructionSink, Rule, Sink};
 use crate::dockerfile::{Dockerfile, Instruction};
 
 fn runs(df: &Dockerfile) -> impl Iterator<Item = &Instruction> {

@@ -42,11 +42,7 @@ fn survey(root: &Path) -> Survey {
         git: crate::diff::is_repo(root),
         ..Survey::default()
     };
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .require_git(false)
-        .filter_entry(|e| e.file_name() != ".git" && e.file_name() != "node_modules")
-        .build();
+    let walker = pipeguard_core::walk::builder(root, false, &["node_modules"]).build();
     for e in walker.flatten() {
         let rel = pipeguard_core::relative_path(root, e.path());
         let name = e.file_name().to_string_lossy();

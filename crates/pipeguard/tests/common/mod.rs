@@ -170,6 +170,7 @@ pub fn build_umoci_image(t: &Path) -> (String, String) {
     );
     write(&root, "bin/sh", "#!fake shell\n");
     write(&root, "usr/bin/curl", "fake curl\n");
+    write(&root, "usr/bin/apt-get", "fake apt-get\n");
     write(&root, "usr/bin/passwd", "fake passwd\n");
     write(&root, "app/.env", format!("AGE_IDENTITY={key}\n"));
     // Language packages installed in the image: a Python distribution and an npm module.
@@ -214,6 +215,13 @@ pub fn build_umoci_image(t: &Path) -> (String, String) {
         &format!("{layout_s}:v2"),
         &b2.to_string_lossy(),
     ]);
+    // A credential baked into the image config's environment.
+    umoci(&[
+        "config",
+        "--image",
+        &format!("{layout_s}:v2"),
+        &format!("--config.env=DB_PASSWORD={}", &key[20..44]),
+    ]);
     (layout_s, key)
 }
 
@@ -250,7 +258,19 @@ pub fn assert_image_findings(v: &serde_json::Value, text: &str, key: &str, name:
         format!("{name}//bin/sh")
     );
     by_id("image-network-tool-present");
+    by_id("image-package-manager-present");
     by_id("image-setuid-binary");
+    let env = by_id("image-sensitive-env");
+    assert!(
+        env["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("DB_PASSWORD")),
+        "{env}"
+    );
+    assert!(
+        !text.contains(&key[20..44]),
+        "the config's secret leaked into the report"
+    );
     let secret = by_id("age-secret-key");
     let path = secret["locations"][0]["path"].as_str().expect("path");
     assert!(
