@@ -18,8 +18,11 @@ for i in $(seq 1 "$COPIES"); do
   done
 done
 echo "corpus: $n workflow files, $(du -sh "$C" | cut -f1)"
-cargo build --release --locked -p pipeguard >/dev/null 2>&1
-PG=$PWD/target/release/pipeguard
+# PG=path/to/pipeguard compares another build (e.g. before/after a change).
+if [ -z "${PG:-}" ]; then
+  cargo build --release --locked -p pipeguard >/dev/null 2>&1
+  PG=$PWD/target/release/pipeguard
+fi
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 run() {
   local name=$1; shift

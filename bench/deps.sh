@@ -12,8 +12,11 @@ RUNS=${RUNS:-5}
 ADV=${1:-../shared/advisories}
 W=/tmp/pipeguard-bench/deps-work
 mkdir -p "$W"
-cargo build --release --locked -p pipeguard >/dev/null 2>&1
-PG=$PWD/target/release/pipeguard
+# PG=path/to/pipeguard compares another build (e.g. before/after a change).
+if [ -z "${PG:-}" ]; then
+  cargo build --release --locked -p pipeguard >/dev/null 2>&1
+  PG=$PWD/target/release/pipeguard
+fi
 VULN_SHARE=${VULN_SHARE:-0.1} python3 bench/make_deps_corpus.py "$ADV" /tmp/pipeguard-bench/deps
 rm -rf "$W/db"
 s=$(date +%s.%N)

@@ -23,8 +23,11 @@ cp /etc/os-release "$R/etc/os-release"
 cp /bin/dash "$R/bin/sh"
 umoci repack --image "$L:v1" "$W/b"
 du -sh "$L" "$R"
-cargo build --release --locked -p pipeguard >/dev/null 2>&1
-PG=$PWD/target/release/pipeguard
+# PG=path/to/pipeguard compares another build (e.g. before/after a change).
+if [ -z "${PG:-}" ]; then
+  cargo build --release --locked -p pipeguard >/dev/null 2>&1
+  PG=$PWD/target/release/pipeguard
+fi
 DB=${DB:-/tmp/pipeguard-bench/deps-work/db}
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 : > "$W/times"

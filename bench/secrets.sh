@@ -15,8 +15,11 @@ RUNS=${RUNS:-3}
 OUT=${OUT:-/tmp/pipeguard-bench/out}
 export PATH=/opt/peers/bin:$PATH
 mkdir -p "$OUT"
-cargo build --release --locked -p pipeguard >/dev/null 2>&1
-PG=$PWD/target/release/pipeguard
+# PG=path/to/pipeguard compares another build (e.g. before/after a change).
+if [ -z "${PG:-}" ]; then
+  cargo build --release --locked -p pipeguard >/dev/null 2>&1
+  PG=$PWD/target/release/pipeguard
+fi
 BYTES=$(du -sb "$CORPUS" | cut -f1)
 FILES=$(find "$CORPUS" -type f | wc -l)
 "$PG" rules --analyzer secrets --json | python3 -c 'import json,sys; print("\n".join(sorted({k for r in json.load(sys.stdin) for k in r["keywords"]})))' > "$OUT/keywords.txt"
