@@ -1,126 +1,91 @@
 //! Every audit fixture under tests/fixtures/<rule-id>/ states its expected
 //! findings in `# expect: <rule-id> at line N` comments (`# expect: none` in
-//! negative files). This test runs the audits on each file and compares, for
-//! the rules the file talks about, the exact set of (rule, line) pairs.
+//! negative files). The audits run on each file and, for the rules the file
+//! talks about and the rule its directory is named after, must report
+//! exactly those (rule, line) pairs. Each fixture's human report is also a
+//! snapshot, so a change in wording, order or location shows in review.
 
-use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use pipeguard_ci::{CiFile, audit_text};
+use pipeguard_core::{Finding, Report, Severity};
+use pipeguard_report::Format;
+use pipeguard_testkit::fixtures::{Fixture, FixtureSet};
+use pipeguard_testkit::snapshots::{assert_snapshot_files, check_each};
 
-fn expectations(text: &str) -> (BTreeSet<(String, u32)>, BTreeSet<String>) {
-    let mut expected = BTreeSet::new();
-    let mut rules = BTreeSet::new();
-    for line in text.lines() {
-        let Some(rest) = line.trim_start().strip_prefix("# expect:") else {
-            continue;
-        };
-        let rest = rest.trim();
-        if rest.starts_with("none") {
-            continue;
-        }
-        let mut words = rest.split_whitespace();
-        let rule = words.next().unwrap_or("").to_string();
-        let line_no = rest
-            .split("at line")
-            .nth(1)
-            .and_then(|t| {
-                t.split(|c: char| !c.is_ascii_digit())
-                    .find(|s| !s.is_empty())
-            })
-            .and_then(|n| n.parse::<u32>().ok());
-        if let Some(n) = line_no {
-            rules.insert(rule.clone());
-            expected.insert((rule, n));
-        }
+fn tests_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
+}
+
+fn set() -> FixtureSet {
+    FixtureSet::new(tests_dir().join("fixtures")).at_least(30)
+}
+
+/// Which CI file a fixture is, by the name the walker would give it; `None`
+/// for files that are not fixtures.
+fn kind(fx: &Fixture) -> Option<CiFile> {
+    let name = fx.file_name();
+    if name.contains("gitlab-ci") {
+        Some(CiFile::Gitlab)
+    } else if name.starts_with("action") || fx.top_dir() == Some("composite") {
+        // Composite actions live one level down (composite/<case>/action.yml).
+        Some(CiFile::Action)
+    } else if name.ends_with(".yml") || name.ends_with(".yaml") {
+        Some(CiFile::GithubWorkflow)
+    } else {
+        None
     }
-    (expected, rules)
+}
+
+fn audit(fx: &Fixture) -> Option<Result<Vec<Finding>, String>> {
+    let kind = kind(fx)?;
+    Some(audit_text(&fx.rel, kind, &fx.text).map_err(|p| p.message))
 }
 
 #[test]
 fn every_fixture_gets_exactly_its_expected_findings() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let Ok(dirs) = std::fs::read_dir(&root) else {
-        panic!("no fixtures directory at {}", root.display());
-    };
-    let mut failures = Vec::new();
-    let mut checked = 0;
-    let mut dirs: Vec<_> = dirs.filter_map(|d| d.ok()).map(|d| d.path()).collect();
-    dirs.sort();
-    for dir in dirs.into_iter().filter(|d| d.is_dir()) {
-        let dir_rule = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        // Composite actions live one level down (composite/<case>/action.yml).
-        let mut files: Vec<_> = Vec::new();
-        for p in std::fs::read_dir(&dir)
-            .expect("read dir")
-            .filter_map(|d| d.ok())
-            .map(|d| d.path())
-        {
-            if p.is_dir() {
-                files.extend(
-                    std::fs::read_dir(&p)
-                        .expect("read dir")
-                        .filter_map(|d| d.ok())
-                        .map(|d| d.path()),
-                );
-            } else {
-                files.push(p);
-            }
-        }
-        files.sort();
-        for file in files {
-            let name = file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let kind = if name.contains("gitlab-ci") {
-                CiFile::Gitlab
-            } else if name.starts_with("action") || dir_rule == "composite" {
-                CiFile::Action
-            } else if name.ends_with(".yml") || name.ends_with(".yaml") {
-                CiFile::GithubWorkflow
-            } else {
-                continue;
-            };
-            let text = std::fs::read_to_string(&file).expect("read fixture");
-            let (expected, mut rules) = expectations(&text);
-            if dir_rule != "composite" {
-                rules.insert(dir_rule.clone());
-            }
-            let rel = file
-                .strip_prefix(&root)
-                .map(|p| p.to_string_lossy().into_owned())
-                .unwrap_or(name.clone());
-            let findings = match audit_text(&rel, kind, &text) {
-                Ok(f) => f,
-                Err(p) => {
-                    failures.push(format!("{rel}: {}", p.message));
-                    continue;
-                }
-            };
-            let got: BTreeSet<(String, u32)> = findings
-                .iter()
-                .filter(|f| rules.contains(&f.rule_id))
-                .map(|f| (f.rule_id.clone(), f.locations[0].line.unwrap_or(0)))
-                .collect();
-            if got != expected {
-                failures.push(format!(
-                    "{rel}:\n    expected {expected:?}\n    got      {got:?}\n    missing  {:?}\n    extra    {:?}",
-                    expected.difference(&got).collect::<Vec<_>>(),
-                    got.difference(&expected).collect::<Vec<_>>()
-                ));
-            }
-            checked += 1;
-        }
-    }
-    assert!(checked >= 30, "only {checked} fixtures checked");
-    assert!(
-        failures.is_empty(),
-        "{} fixtures differ:\n{}",
-        failures.len(),
-        failures.join("\n")
+    set().check(audit);
+}
+
+/// What `pipeguard ci` prints for the fixture alone (paths relative to the
+/// fixtures directory, no colour, no timing).
+fn human(fx: &Fixture, findings: Vec<Finding>) -> String {
+    let mut report = Report::new("ci", ".", Severity::default());
+    report.findings = findings;
+    report.summary.files_scanned = 1;
+    report.summary.bytes_scanned = fx.text.len() as u64;
+    report.finish();
+    let mut out = Vec::new();
+    pipeguard_report::render(&report, Format::Human, false, &mut out).expect("render");
+    String::from_utf8(out).expect("UTF-8")
+}
+
+#[test]
+fn every_fixture_renders_as_its_human_snapshot() {
+    let fixtures: Vec<Fixture> = set()
+        .fixtures()
+        .into_iter()
+        .filter(|f| kind(f).is_some())
+        .collect();
+    check_each(
+        fixtures,
+        |fx| fx.rel.clone(),
+        |fx| {
+            let findings = audit(fx).expect("a fixture").expect("audits");
+            insta::assert_snapshot!(fx.snapshot_name(), human(fx, findings));
+        },
+    );
+}
+
+#[test]
+fn snapshots_are_exactly_one_per_fixture() {
+    assert_snapshot_files(
+        &tests_dir().join("snapshots"),
+        module_path!(),
+        set()
+            .fixtures()
+            .iter()
+            .filter(|f| kind(f).is_some())
+            .map(Fixture::snapshot_name),
     );
 }

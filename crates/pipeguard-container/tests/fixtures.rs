@@ -1,89 +1,73 @@
 //! Every fixture under tests/fixtures/<rule-id>/ states its expected
 //! findings in `# expect: <rule-id> at line N` comments (`# expect: none` in
-//! negative files); this test compares them with what the rules report.
+//! negative files); this test compares them with what the rule of the
+//! directory reports. Each fixture's human report is also a snapshot, so a
+//! change in wording, order or location shows in review.
 
-use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-fn expectations(text: &str) -> BTreeSet<(String, u32)> {
-    text.lines()
-        .filter_map(|l| l.trim_start().strip_prefix("# expect:"))
-        .filter(|rest| !rest.trim().starts_with("none"))
-        .filter_map(|rest| {
-            let rule = rest.split_whitespace().next()?.to_string();
-            let n = rest
-                .split("at line")
-                .nth(1)?
-                .trim()
-                .split(|c: char| !c.is_ascii_digit())
-                .next()?
-                .parse()
-                .ok()?;
-            Some((rule, n))
-        })
-        .collect()
+use pipeguard_core::{Finding, Report, Severity};
+use pipeguard_report::Format;
+use pipeguard_testkit::fixtures::{Fixture, FixtureSet};
+use pipeguard_testkit::snapshots::{assert_snapshot_files, check_each};
+
+fn tests_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
+}
+
+fn set() -> FixtureSet {
+    FixtureSet::new(tests_dir().join("fixtures")).at_least(20)
+}
+
+fn is_fixture(fx: &Fixture) -> bool {
+    fx.top_dir().is_some() && fx.rel.ends_with(".Dockerfile")
+}
+
+fn audit(fx: &Fixture) -> Option<Result<Vec<Finding>, String>> {
+    is_fixture(fx)
+        .then(|| pipeguard_container::audit_text(&fx.rel, &fx.text).map_err(|p| p.message))
 }
 
 #[test]
 fn every_fixture_gets_exactly_its_expected_findings() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .expect("fixtures")
-        .filter_map(|d| d.ok())
-        .map(|d| d.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    let mut failures = Vec::new();
-    let mut checked = 0;
-    for dir in dirs {
-        let rule = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .expect("dir")
-            .filter_map(|d| d.ok())
-            .map(|d| d.path())
-            .collect();
-        files.sort();
-        for file in files
-            .into_iter()
-            .filter(|f| f.extension().is_some_and(|e| e == "Dockerfile"))
-        {
-            let rel = file
-                .strip_prefix(&root)
-                .map(|p| p.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let text = std::fs::read_to_string(&file).expect("read");
-            let expected = expectations(&text);
-            let findings = match pipeguard_container::audit_text(&rel, &text) {
-                Ok(f) => f,
-                Err(p) => {
-                    failures.push(format!("{rel}: {}", p.message));
-                    continue;
-                }
-            };
-            let got: BTreeSet<(String, u32)> = findings
-                .iter()
-                .filter(|f| f.rule_id == rule)
-                .map(|f| (f.rule_id.clone(), f.locations[0].line.unwrap_or(0)))
-                .collect();
-            if got != expected {
-                failures.push(format!(
-                    "{rel}:\n    missing {:?}\n    extra   {:?}",
-                    expected.difference(&got).collect::<Vec<_>>(),
-                    got.difference(&expected).collect::<Vec<_>>()
-                ));
-            }
-            checked += 1;
-        }
-    }
-    assert!(checked >= 20, "only {checked} fixtures checked");
-    assert!(
-        failures.is_empty(),
-        "{} fixtures differ:\n{}",
-        failures.len(),
-        failures.join("\n")
+    set().check(audit);
+}
+
+/// What `pipeguard dockerfile` prints for the fixture alone (paths relative
+/// to the fixtures directory, no colour, no timing).
+fn human(fx: &Fixture, findings: Vec<Finding>) -> String {
+    let mut report = Report::new("dockerfile", ".", Severity::default());
+    report.findings = findings;
+    report.summary.files_scanned = 1;
+    report.summary.bytes_scanned = fx.text.len() as u64;
+    report.finish();
+    let mut out = Vec::new();
+    pipeguard_report::render(&report, Format::Human, false, &mut out).expect("render");
+    String::from_utf8(out).expect("UTF-8")
+}
+
+#[test]
+fn every_fixture_renders_as_its_human_snapshot() {
+    let fixtures: Vec<Fixture> = set().fixtures().into_iter().filter(is_fixture).collect();
+    check_each(
+        fixtures,
+        |fx| fx.rel.clone(),
+        |fx| {
+            let findings = audit(fx).expect("a fixture").expect("audits");
+            insta::assert_snapshot!(fx.snapshot_name(), human(fx, findings));
+        },
+    );
+}
+
+#[test]
+fn snapshots_are_exactly_one_per_fixture() {
+    assert_snapshot_files(
+        &tests_dir().join("snapshots"),
+        module_path!(),
+        set()
+            .fixtures()
+            .iter()
+            .filter(|f| is_fixture(f))
+            .map(Fixture::snapshot_name),
     );
 }

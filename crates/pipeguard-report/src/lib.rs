@@ -15,53 +15,65 @@ pub mod junit;
 pub mod markdown;
 pub mod sarif;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Human,
-    Json,
-    Sarif,
-    Junit,
-    /// GitHub Actions workflow commands (annotations).
-    Github,
-    Markdown,
-    /// GitLab security reports (schema 15.2.1), one per report type.
-    GitlabSecretDetection,
-    GitlabDependencyScanning,
-    GitlabSast,
+/// Declares [`Format`] and its lists from one table, so that a format added
+/// later is in [`Format::ALL`] and [`Format::NAMES`] by construction: tests
+/// that iterate `ALL` (the canary test renders every format) cannot skip it,
+/// and `--format` accepts it. A hand-kept list beside the enum would compile
+/// fine without the new variant.
+macro_rules! formats {
+    ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Format {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Format {
+            /// Every format, in the order `--help` lists them.
+            pub const ALL: [Format; [$($name),*].len()] = [$(Format::$variant),*];
+
+            /// Every format name `--format` accepts (besides the aliases
+            /// `text` and `md`), in the order of [`Format::ALL`].
+            pub const NAMES: [&'static str; [$($name),*].len()] = [$($name),*];
+
+            /// The name `--format` and `--report` know this format by.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Format::$variant => $name,)*
+                }
+            }
+        }
+    };
 }
 
-impl Format {
-    /// Every format name `--format` accepts.
-    pub const NAMES: [&'static str; 9] = [
-        "human",
-        "json",
-        "sarif",
-        "junit",
-        "github",
-        "markdown",
-        "gitlab-secret-detection",
-        "gitlab-dependency-scanning",
-        "gitlab-sast",
-    ];
+formats! {
+    Human => "human",
+    Json => "json",
+    Sarif => "sarif",
+    Junit => "junit",
+    /// GitHub Actions workflow commands (annotations).
+    Github => "github",
+    Markdown => "markdown",
+    /// GitLab security reports (schema 15.2.1), one per report type.
+    GitlabSecretDetection => "gitlab-secret-detection",
+    GitlabDependencyScanning => "gitlab-dependency-scanning",
+    GitlabSast => "gitlab-sast",
 }
 
 impl FromStr for Format {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
-            "human" | "text" => Ok(Format::Human),
-            "json" => Ok(Format::Json),
-            "sarif" => Ok(Format::Sarif),
-            "junit" => Ok(Format::Junit),
-            "github" => Ok(Format::Github),
-            "markdown" | "md" => Ok(Format::Markdown),
-            "gitlab-secret-detection" => Ok(Format::GitlabSecretDetection),
-            "gitlab-dependency-scanning" => Ok(Format::GitlabDependencyScanning),
-            "gitlab-sast" => Ok(Format::GitlabSast),
-            other => Err(format!(
-                "unknown format `{other}` (expected one of {})",
-                Format::NAMES.join(", ")
-            )),
+            "text" => Ok(Format::Human),
+            "md" => Ok(Format::Markdown),
+            _ => Format::ALL
+                .into_iter()
+                .find(|f| f.name() == s)
+                .ok_or_else(|| {
+                    format!(
+                        "unknown format `{s}` (expected one of {})",
+                        Format::NAMES.join(", ")
+                    )
+                }),
         }
     }
 }
@@ -80,5 +92,25 @@ pub fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write)
             gitlab::render(report, gitlab::Kind::DependencyScanning, out)
         }
         Format::GitlabSast => gitlab::render(report, gitlab::Kind::Sast, out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_and_alias_parses_to_its_format() {
+        for f in Format::ALL {
+            assert_eq!(f.name().parse::<Format>(), Ok(f));
+        }
+        assert_eq!(Format::NAMES, Format::ALL.map(Format::name));
+        assert_eq!("text".parse::<Format>(), Ok(Format::Human));
+        assert_eq!("md".parse::<Format>(), Ok(Format::Markdown));
+        let err = "yaml".parse::<Format>().expect_err("no such format");
+        assert!(
+            err.contains("unknown format `yaml`") && err.contains("gitlab-sast"),
+            "{err}"
+        );
     }
 }

@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use pipeguard_sast::Engine;
+use pipeguard_testkit::snapshots::assert_snapshot_files;
 use serde_json::{Value, json};
 
 fn findings(rel: &str) -> Value {
@@ -59,4 +60,23 @@ fn java_traces() {
 #[test]
 fn go_traces() {
     insta::assert_json_snapshot!(findings("go/handlers.go"));
+}
+
+/// insta never deletes a snapshot: one left by a removed or renamed test
+/// fails here. The list is the test functions above (insta names each
+/// snapshot after its function), so adding a test means adding its name.
+#[test]
+fn snapshots_are_exactly_those_of_the_tests_above() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    assert_snapshot_files(
+        &dir,
+        module_path!(),
+        [
+            "python_traces",
+            "javascript_traces",
+            "java_traces",
+            "go_traces",
+        ]
+        .map(String::from),
+    );
 }

@@ -195,18 +195,6 @@ fn finding_paths(r: &Run) -> Vec<String> {
         .collect()
 }
 
-/// A GitHub classic PAT with a valid checksum, built at run time.
-fn github_token(seed: u32) -> String {
-    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let random: String = (0..30u32)
-        .map(|i| ALNUM[((i * 31 + seed * 17 + i * i * 7) % 62) as usize] as char)
-        .collect();
-    format!(
-        "ghp_{random}{}",
-        pipeguard_secrets::validate::checksum_suffix(&random)
-    )
-}
-
 /// A tempdir with `work/` (the inputs) and `cwd/` (the child's working
 /// directory and HOME).
 fn sandbox() -> (tempfile::TempDir, PathBuf, PathBuf) {
@@ -885,17 +873,16 @@ fn a_lockfile_with_a_million_entries() {
 fn a_git_repository_with_a_corrupt_object() {
     let (t, work, cwd) = sandbox();
     let (first, last) = (github_token(5), github_token(6));
-    init_repo(&work);
-    commit_file(&work, "one.env", &format!("GITHUB_TOKEN={first}\n"), "one");
-    commit_file(
-        &work,
+    let repo = GitRepo::init(&work);
+    repo.commit_file("one.env", format!("GITHUB_TOKEN={first}\n"), "one");
+    repo.commit_file(
         "two.txt",
         "an ordinary file that will be corrupted\n",
         "two",
     );
-    commit_file(&work, "three.env", &format!("GH_TOKEN={last}\n"), "three");
+    repo.commit_file("three.env", format!("GH_TOKEN={last}\n"), "three");
     // Replace the loose object of two.txt's blob with garbage.
-    let blob = git(&work, &["rev-parse", "HEAD~1:two.txt"]);
+    let blob = repo.rev_parse("HEAD~1:two.txt");
     let obj = work.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
     let mut perms = std::fs::metadata(&obj).expect("object").permissions();
     #[allow(clippy::permissions_set_readonly_false)]

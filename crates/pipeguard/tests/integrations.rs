@@ -42,16 +42,14 @@ fn path_env() -> String {
     )
 }
 
-fn repo_with_a_pr(d: &Path) {
-    init_repo(d);
-    write(d, "README.md", "hello\n");
-    git(d, &["add", "-A"]);
-    git(d, &["commit", "-q", "-m", "base"]);
-    git(d, &["update-ref", "refs/remotes/origin/main", "main"]);
-    git(d, &["checkout", "-q", "-b", "feature"]);
-    write(d, "app.py", format!("password = \"{}\"\n", password("act")));
-    git(d, &["add", "-A"]);
-    git(d, &["commit", "-q", "-m", "feature"]);
+fn repo_with_a_pr(d: &Path) -> GitRepo {
+    let repo = GitRepo::init(d);
+    repo.write("README.md", "hello\n").commit_all("base");
+    repo.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    repo.branch("feature");
+    repo.write("app.py", format!("password = \"{}\"\n", password("act")))
+        .commit_all("feature");
+    repo
 }
 
 #[test]
@@ -133,8 +131,7 @@ fn the_gitlab_template_script_produces_all_four_reports() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path().join("repo");
     std::fs::create_dir(&d).unwrap();
-    repo_with_a_pr(&d);
-    let base = git(&d, &["rev-parse", "main"]);
+    let base = repo_with_a_pr(&d).rev_parse("main");
     for line in script {
         let out = Command::new("sh")
             .arg("-c")
@@ -178,10 +175,8 @@ fn the_pre_commit_hooks_block_a_staged_secret() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path().join("repo");
     std::fs::create_dir(&d).unwrap();
-    init_repo(&d);
-    write(&d, "README.md", "hello\n");
-    git(&d, &["add", "-A"]);
-    git(&d, &["commit", "-q", "-m", "base"]);
+    let repo = GitRepo::init(&d);
+    repo.write("README.md", "hello\n").commit_all("base");
     let run = |e: &str| {
         Command::new("sh")
             .arg("-c")
@@ -201,7 +196,7 @@ fn the_pre_commit_hooks_block_a_staged_secret() {
         "deploy.sh",
         format!("password=\"{}\"\n", password("hook")),
     );
-    git(&d, &["add", "deploy.sh"]);
+    repo.git(&["add", "deploy.sh"]);
     assert_eq!(
         run(&entry("pipeguard-secrets")),
         Some(1),

@@ -10,8 +10,8 @@ use common::*;
 /// A repository with one finding of each kind on `main`: a vulnerable
 /// package, a committed password, an over-privileged workflow and a
 /// Dockerfile that runs as root.
-fn repo_with_history(d: &Path) {
-    init_repo(d);
+fn repo_with_history(d: &Path) -> GitRepo {
+    let repo = GitRepo::init(d);
     write(d, "requirements.txt", "requests==2.19.0\n");
     write(
         d,
@@ -24,14 +24,15 @@ fn repo_with_history(d: &Path) {
         "name: ci\non: push\npermissions: write-all\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make test\n",
     );
     write(d, "Dockerfile", "FROM debian:12\nRUN make\n");
-    git(d, &["add", "-A"]);
-    git(d, &["commit", "-q", "-m", "base"]);
+    repo.commit_all("base");
+    repo
 }
 
 /// The pull request: a new vulnerable package, a new password, and an
 /// innocent edit to the Dockerfile.
-fn open_pull_request(d: &Path) {
-    git(d, &["checkout", "-q", "-b", "feature"]);
+fn open_pull_request(repo: &GitRepo) {
+    let d = repo.path();
+    repo.branch("feature");
     write(d, "requirements.txt", "requests==2.19.0\nurllib3==1.24.1\n");
     write(
         d,
@@ -43,8 +44,7 @@ fn open_pull_request(d: &Path) {
         "Dockerfile",
         "FROM debian:12\nRUN make\nRUN make check\n",
     );
-    git(d, &["add", "-A"]);
-    git(d, &["commit", "-q", "-m", "feature"]);
+    repo.commit_all("feature");
 }
 
 fn scan_json(
@@ -103,8 +103,8 @@ fn pull_request_mode_reports_only_what_the_change_introduced() {
     let db = fixture_db(t.path());
     let d = t.path().join("repo");
     std::fs::create_dir(&d).unwrap();
-    repo_with_history(&d);
-    open_pull_request(&d);
+    let repo = repo_with_history(&d);
+    open_pull_request(&repo);
 
     let (code, v) = scan_json(&d, &db, &["--diff-base", "main"], &[]);
     assert_eq!(code, 1, "the new high-severity findings fail the PR");
@@ -172,10 +172,10 @@ fn the_diff_base_comes_from_github_actions_and_gitlab_variables() {
     let db = fixture_db(t.path());
     let d = t.path().join("repo");
     std::fs::create_dir(&d).unwrap();
-    repo_with_history(&d);
-    let base = git(&d, &["rev-parse", "HEAD"]);
-    git(&d, &["update-ref", "refs/remotes/origin/main", "main"]);
-    open_pull_request(&d);
+    let repo = repo_with_history(&d);
+    let base = repo.head();
+    repo.git(&["update-ref", "refs/remotes/origin/main", "main"]);
+    open_pull_request(&repo);
 
     let (_, gh) = scan_json(
         &d,
@@ -221,21 +221,11 @@ fn a_secret_added_and_removed_inside_the_pull_request_is_still_reported() {
     let db = fixture_db(t.path());
     let d = t.path().join("repo");
     std::fs::create_dir(&d).unwrap();
-    repo_with_history(&d);
-    git(&d, &["checkout", "-q", "-b", "feature"]);
+    let repo = repo_with_history(&d);
+    repo.branch("feature");
     let key = password("gone");
-    commit_file(
-        &d,
-        "deploy.sh",
-        &format!("export password=\"{key}\"\n"),
-        "oops",
-    );
-    commit_file(
-        &d,
-        "deploy.sh",
-        "export password=\"$DEPLOY_PASSWORD\"\n",
-        "fix",
-    );
+    repo.commit_file("deploy.sh", format!("export password=\"{key}\"\n"), "oops");
+    repo.commit_file("deploy.sh", "export password=\"$DEPLOY_PASSWORD\"\n", "fix");
     let (code, v) = scan_json(&d, &db, &["--diff-base", "main"], &[]);
     assert_eq!(code, 1);
     let f = findings(&v);
@@ -472,19 +462,18 @@ fn source_code_flows_reach_sarif_code_flows_and_pr_mode_keeps_only_touched_sinks
     let t = tempfile::tempdir().unwrap();
     let d = t.path().join("repo");
     std::fs::create_dir(&d).unwrap();
-    init_repo(&d);
+    let repo = GitRepo::init(&d);
     write(
         &d,
         "app/views.py",
         "from flask import request\nimport subprocess\n\ndef old():\n    host = request.args.get(\"host\")\n    subprocess.call(\"ping \" + host, shell=True)\n",
     );
-    git(&d, &["add", "-A"]);
-    git(&d, &["commit", "-q", "-m", "base"]);
-    git(&d, &["checkout", "-q", "-b", "feature"]);
+    repo.commit_all("base");
+    repo.branch("feature");
     let mut text = std::fs::read_to_string(d.join("app/views.py")).unwrap();
     text.push_str("\ndef new(db):\n    uid = request.args.get(\"id\")\n    db.execute(\"SELECT * FROM users WHERE id = \" + uid)\n");
     write(&d, "app/views.py", text);
-    git(&d, &["commit", "-q", "-am", "feature"]);
+    repo.git(&["commit", "-q", "-am", "feature"]);
 
     let sarif = |extra: &[&str]| {
         let out = pipeguard()
@@ -571,8 +560,7 @@ fn gitlab_reports_split_findings_by_type_and_match_their_schemas() {
     let db = fixture_db(t.path());
     let d = t.path().join("repo");
     std::fs::create_dir(&d).unwrap();
-    repo_with_history(&d);
-    let head = git(&d, &["rev-parse", "HEAD"]);
+    let head = repo_with_history(&d).head();
     let render = |format: &str| {
         let out = pipeguard()
             .args([

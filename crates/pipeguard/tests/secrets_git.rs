@@ -8,17 +8,16 @@ use common::*;
 fn committed_then_removed_secret_is_found_only_in_history() {
     let dir = tempfile::tempdir().expect("tmp");
     let d = dir.path();
-    init_repo(d);
-    commit_file(d, "README.md", "# app\n", "init");
+    let repo = GitRepo::init(d);
+    repo.commit_file("README.md", "# app\n", "init");
     let secret = age_key(1);
-    let leak = commit_file(
-        d,
+    let leak = repo.commit_file(
         "deploy/key.txt",
-        &format!("# identity\n{secret}\n"),
+        format!("# identity\n{secret}\n"),
         "add key",
     );
-    git(d, &["rm", "-q", "deploy/key.txt"]);
-    git(d, &["commit", "-q", "-m", "remove key"]);
+    repo.git(&["rm", "-q", "deploy/key.txt"]);
+    repo.git(&["commit", "-q", "-m", "remove key"]);
 
     // The working tree no longer has it.
     pipeguard()
@@ -51,14 +50,14 @@ fn committed_then_removed_secret_is_found_only_in_history() {
 fn a_blob_shared_by_many_commits_is_reported_once_with_its_first_commit() {
     let dir = tempfile::tempdir().expect("tmp");
     let d = dir.path();
-    init_repo(d);
+    let repo = GitRepo::init(d);
     let secret = format!("password = \"{}\"\n", password("a1"));
-    let first = commit_file(d, "app/settings.py", &secret, "settings");
+    let first = repo.commit_file("app/settings.py", &secret, "settings");
     // Same content at a second path, and on another branch.
-    commit_file(d, "app/copy.py", &secret, "copy");
-    git(d, &["checkout", "-q", "-b", "feature"]);
-    commit_file(d, "app/other.txt", "unrelated\n", "feature work");
-    git(d, &["checkout", "-q", "main"]);
+    repo.commit_file("app/copy.py", &secret, "copy");
+    repo.branch("feature");
+    repo.commit_file("app/other.txt", "unrelated\n", "feature work");
+    repo.checkout("main");
 
     let out = pipeguard()
         .args(["secrets", "--git", "--format", "json"])
@@ -81,27 +80,20 @@ fn a_blob_shared_by_many_commits_is_reported_once_with_its_first_commit() {
 fn since_reports_only_commits_after_the_base() {
     let dir = tempfile::tempdir().expect("tmp");
     let d = dir.path();
-    init_repo(d);
+    let repo = GitRepo::init(d);
     let old = password("old");
     let new = password("new");
-    commit_file(
-        d,
-        "a.py",
-        &format!("db_password = \"{old}\"\n"),
-        "old secret",
-    );
-    let base = git(d, &["rev-parse", "HEAD"]);
+    repo.commit_file("a.py", format!("db_password = \"{old}\"\n"), "old secret");
+    let base = repo.head();
     // Editing the file keeps the old secret: that is not a new leak.
-    commit_file(
-        d,
+    repo.commit_file(
         "a.py",
-        &format!("db_password = \"{old}\"\nother = 1\n"),
+        format!("db_password = \"{old}\"\nother = 1\n"),
         "edit",
     );
-    let intro = commit_file(
-        d,
+    let intro = repo.commit_file(
         "b.py",
-        &format!("admin_password = \"{new}\"\n"),
+        format!("admin_password = \"{new}\"\n"),
         "new secret",
     );
 
@@ -136,9 +128,9 @@ fn since_reports_only_commits_after_the_base() {
 fn staged_sees_only_the_index() {
     let dir = tempfile::tempdir().expect("tmp");
     let d = dir.path();
-    init_repo(d);
+    let repo = GitRepo::init(d);
     let committed = password("c0");
-    commit_file(d, "a.py", &format!("db_password = \"{committed}\"\n"), "c");
+    repo.commit_file("a.py", format!("db_password = \"{committed}\"\n"), "c");
     // Staged: a new secret in a modified file that still holds the old one.
     let staged = password("s1");
     std::fs::write(
@@ -146,7 +138,7 @@ fn staged_sees_only_the_index() {
         format!("db_password = \"{committed}\"\nroot_password = \"{staged}\"\n"),
     )
     .expect("write");
-    git(d, &["add", "a.py"]);
+    repo.git(&["add", "a.py"]);
     // Unstaged: a third secret only in the working tree.
     std::fs::write(
         d.join("wip.py"),
@@ -182,11 +174,11 @@ fn git_outside_a_repository_is_a_clear_usage_error() {
 fn a_corrupt_object_is_reported_and_the_rest_is_scanned() {
     let dir = tempfile::tempdir().expect("tmp");
     let d = dir.path();
-    init_repo(d);
+    let repo = GitRepo::init(d);
     let good = age_key(2);
-    commit_file(d, "good.txt", &format!("{good}\n"), "good");
-    commit_file(d, "bad.txt", "this blob will be corrupted\n", "bad");
-    let bad = git(d, &["rev-parse", "HEAD:bad.txt"]);
+    repo.commit_file("good.txt", format!("{good}\n"), "good");
+    repo.commit_file("bad.txt", "this blob will be corrupted\n", "bad");
+    let bad = repo.git(&["rev-parse", "HEAD:bad.txt"]);
     let obj = d.join(".git/objects").join(&bad[..2]).join(&bad[2..]);
     let mut perms = std::fs::metadata(&obj).expect("obj").permissions();
     #[allow(clippy::permissions_set_readonly_false)]
