@@ -116,6 +116,22 @@ fn report() -> Report {
             })
             .build(),
     );
+    // The registry entry SARIF describes the CI rule with (docs as help,
+    // the help link, CWE tags); the other rules fall back to the finding.
+    r.rules.push(pipeguard_core::RuleDoc {
+        id: "unpinned-action".into(),
+        analyzer: "ci".into(),
+        name: "Third-party action not pinned to a commit SHA".into(),
+        severity: Severity::Medium,
+        confidence: pipeguard_core::Confidence::High,
+        cwe: vec![829, 1357],
+        docs: "## What it does\nFlags actions used by tag.\n\n## Why is this bad\nTags move."
+            .into(),
+        fix: "Pin the action to a full commit SHA.".into(),
+        help_uri: pipeguard_core::rule::help_uri("unpinned-action"),
+        keywords: Vec::new(),
+        source: None,
+    });
     r.findings.push(
         Finding::builder(
             "python-sql-injection",

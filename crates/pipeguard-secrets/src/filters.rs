@@ -211,9 +211,18 @@ pub fn reject(secret: &str, generic: bool, min_entropy: Option<f64>) -> Option<&
 /// Random tokens have no word separators, or far more digits.
 fn looks_like_identifier(b: &[u8]) -> bool {
     // `SecretsConfig`, `ModifyReplicationGroup`: a type, variable or API
-    // name. A random key of this length all but surely holds a digit.
+    // name, made of words: its lowercase runs are word tails (`odify`,
+    // `eplication`). A random mixed-case password (`PwKiaEdFrRgSnRFs`) has
+    // short runs, one or two letters between capitals, and is kept: it was
+    // dropped here once because it held no digit.
     if b.iter().all(u8::is_ascii_alphabetic) {
-        return true;
+        let runs: Vec<usize> = b
+            .split(|c| c.is_ascii_uppercase())
+            .map(<[u8]>::len)
+            .filter(|n| *n > 0)
+            .collect();
+        let letters: usize = runs.iter().sum();
+        return runs.is_empty() || letters >= runs.len() * 3;
     }
     // `FORCE_CHANGE_PASSWORD`, `AWS_WEB_IDENTITY_TOKEN_FILE`: a constant's name.
     let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
@@ -284,6 +293,27 @@ pub fn line_allows(line: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mixed_case_random_passwords_are_not_identifiers() {
+        // Letters only, no digit: random, not words (a flaky canary test
+        // found these dropped as identifiers about once in 50 values).
+        for pw in [
+            "PwKiaEdFrRgSnRFsTHsDDDXh",
+            "PwqBRlEaZUZrwpPtuEFBNOfQ",
+            "PwtWsjFMKvXmafechRSXMnHy",
+        ] {
+            assert_eq!(reject(pw, true, None), None, "{pw}");
+        }
+        for name in [
+            "ModifyReplicationGroup",
+            "SecretsConfig",
+            "getPasswordHash",
+            "DistributionListMarker",
+        ] {
+            assert_eq!(reject(name, true, None), Some("identifier"), "{name}");
+        }
+    }
 
     #[test]
     fn placeholders_and_references_are_rejected() {
