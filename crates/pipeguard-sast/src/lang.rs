@@ -79,6 +79,56 @@ impl Lang {
             _ => "//",
         }
     }
+
+    // Where the languages' meanings differ, the taint walk asks these
+    // questions instead of naming languages, so the reason is in one place.
+
+    /// Whether code names a class by its package path (`java.util.List`,
+    /// `org.owasp.esapi.ESAPI.encoder()`, a parameter typed
+    /// `javax.xml.xpath.XPath`) while the taint tables name the bare class.
+    /// Go's `http.Request` is different: code always names the package, so
+    /// the tables keep it.
+    pub fn package_qualified_classes(self) -> bool {
+        matches!(self, Lang::Java)
+    }
+
+    /// Whether `a || b` and `a && b` evaluate to one of their operands
+    /// (`req.query.name || "anon"` is the name, or `"anon"`) rather than to a
+    /// boolean, as in Java and Go. Python spells them `or`/`and`, which also
+    /// give an operand.
+    pub fn logical_ops_return_operand(self) -> bool {
+        matches!(
+            self,
+            Lang::Python | Lang::JavaScript | Lang::TypeScript | Lang::Tsx
+        )
+    }
+
+    /// Whether what a web route returns is the response body: Flask and
+    /// FastAPI send a returned `str` as `text/html`, so returning text built
+    /// from request data is cross-site scripting. The other languages'
+    /// frameworks write the body through a call (`res.send`, `w.Write`,
+    /// `getWriter().print`), which the tables list as sinks.
+    pub fn route_return_is_response_body(self) -> bool {
+        matches!(self, Lang::Python)
+    }
+
+    /// Whether `x.name(…)` may call this file's function `name` whatever
+    /// `x` is. Go names a method's receiver anew in each method, and Java
+    /// calls methods through other instances and through the class, so the
+    /// method name is the best evidence; in Python and JavaScript a method of
+    /// the file is called through `self`/`this`/`cls`, and `db.execute(…)`
+    /// is some library's.
+    pub fn calls_resolve_by_method_name(self) -> bool {
+        matches!(self, Lang::Java | Lang::Go)
+    }
+
+    /// Whether a bare identifier as a key of a collection literal is the
+    /// key's name (`{name: value}` in JavaScript) rather than a variable
+    /// holding the key (a Python dict's `{name: value}`, a Go map literal's
+    /// `name: value`). Java has no keyed literal.
+    pub fn bare_literal_keys_are_names(self) -> bool {
+        matches!(self, Lang::JavaScript | Lang::TypeScript | Lang::Tsx)
+    }
 }
 
 /// Node kinds by role. The grammars mostly use distinct names, and where two

@@ -550,6 +550,18 @@ fn ignored(lines: &[&str], line: u32, id: &str) -> bool {
         .any(|l| pipeguard_core::rule::ignores(l, id))
 }
 
+/// Every rule of this analyzer as the registry lists it (`pipeguard rules`,
+/// SARIF rule descriptors, `docs/rules.md`): each taint rule once per
+/// language family, with the id its findings carry, and every structural rule.
+pub fn rules() -> Vec<pipeguard_core::RuleDoc> {
+    // The rule files are embedded and loaded by every test, so a load error
+    // is a broken build of this crate, never a user's input; an empty list
+    // (which `tests/rules.rs` rejects) is the answer rather than a panic.
+    RuleSet::builtin()
+        .map(|rules| rules.docs())
+        .unwrap_or_default()
+}
+
 /// Scans a tree with the built-in rules.
 pub fn scan_path(root: &Path, opts: &Options) -> Result<Outcome, String> {
     Ok(Engine::new()?.scan_path(root, opts))

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use pipeguard_core::{Confidence, Severity};
+use pipeguard_core::{Confidence, RuleDoc, Severity};
 use regex::Regex;
 use serde::Deserialize;
 
@@ -62,6 +62,13 @@ pub struct TaintKind {
     /// Per-family replacement of `fix` when the remedy has a local name.
     #[serde(default)]
     pub fix_by_language: HashMap<String, String>,
+    /// Markdown: what the rule finds and why that is bad, for every
+    /// language; [`RuleSet::docs`] adds the family's example.
+    pub docs: String,
+    /// Per family, a line that must fire this rule (inside a request
+    /// handler for Java and Go, see `tests/rules.rs`): the documented example.
+    #[serde(default)]
+    pub example_by_language: HashMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -180,6 +187,9 @@ pub struct StructuralRule {
     pub severity: Severity,
     pub confidence: Confidence,
     pub message: String,
+    /// Markdown: what the rule flags and why that is bad; the first of
+    /// `examples` is added as the documented example.
+    pub docs: String,
     pub query: String,
     /// The capture reported (default `finding`, else the whole match).
     #[serde(default)]
@@ -278,5 +288,87 @@ impl RuleSet {
 
     pub fn rule_id(&self, lang: Lang, kind: &TaintKind) -> String {
         format!("{}-{}", lang.family(), kind.rule)
+    }
+
+    /// Every rule as the registry lists it: each taint rule once per
+    /// language family whose tables have a sink of its kind (with the id its
+    /// findings carry, `python-sql-injection`), then every structural rule.
+    pub fn docs(&self) -> Vec<RuleDoc> {
+        let mut out = Vec::new();
+        for fam in FAMILIES {
+            for k in &self.kinds {
+                if !self.tables[fam].sinks.iter().any(|s| s.kind == k.kind) {
+                    continue;
+                }
+                let id = format!("{fam}-{}", k.rule);
+                out.push(RuleDoc {
+                    help_uri: pipeguard_core::rule::help_uri(&id),
+                    id,
+                    analyzer: crate::ANALYZER.to_string(),
+                    name: k.name.clone(),
+                    // Findings from weaker sources (environment, command
+                    // line) are one step lower, at medium confidence.
+                    severity: k.severity,
+                    confidence: Confidence::High,
+                    cwe: cwe_numbers(&k.cwe),
+                    docs: with_example(&k.docs, k.example_by_language.get(fam)),
+                    fix: k.fix_by_language.get(fam).unwrap_or(&k.fix).clone(),
+                });
+            }
+            for r in &self.structural[fam] {
+                out.push(RuleDoc {
+                    id: r.id.clone(),
+                    analyzer: crate::ANALYZER.to_string(),
+                    name: r.name.clone(),
+                    severity: r.severity,
+                    confidence: r.confidence,
+                    cwe: cwe_numbers(&r.cwe),
+                    docs: with_example(&r.docs, r.examples.first()),
+                    // The message says what to change; it is the whole of
+                    // what a finding of the rule tells.
+                    fix: r.message.clone(),
+                    help_uri: pipeguard_core::rule::help_uri(&r.id),
+                });
+            }
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+}
+
+/// `CWE-89` → `[89]` (nothing for text that names no CWE).
+fn cwe_numbers(cwe: &str) -> Vec<u32> {
+    cwe.strip_prefix("CWE-")
+        .and_then(|n| n.parse().ok())
+        .into_iter()
+        .collect()
+}
+
+/// The rule's docs with its proven example as inline code.
+fn with_example(docs: &str, example: Option<&String>) -> String {
+    let docs = docs.trim();
+    match example {
+        // A JavaScript template literal holds backquotes: a longer fence.
+        Some(e) if e.contains('`') => format!("{docs}\n\n**Example:** `` {e} ``"),
+        Some(e) => format!("{docs}\n\n**Example:** `{e}`"),
+        None => docs.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cwe_ids_become_numbers() {
+        assert_eq!(cwe_numbers("CWE-89"), vec![89]);
+        assert_eq!(cwe_numbers("CWE-1333"), vec![1333]);
+        assert!(cwe_numbers("none").is_empty());
+    }
+
+    #[test]
+    fn examples_with_backquotes_stay_one_code_span() {
+        let d = with_example("Docs.", Some(&"q(`a ${b}`)".to_string()));
+        assert!(d.ends_with("**Example:** `` q(`a ${b}`) ``"), "{d}");
     }
 }
