@@ -303,6 +303,8 @@ impl RuleSet {
                 let id = format!("{fam}-{}", k.rule);
                 out.push(RuleDoc {
                     help_uri: pipeguard_core::rule::help_uri(&id),
+                    keywords: Vec::new(),
+                    source: None,
                     id,
                     analyzer: crate::ANALYZER.to_string(),
                     name: k.name.clone(),
@@ -328,6 +330,8 @@ impl RuleSet {
                     // what a finding of the rule tells.
                     fix: r.message.clone(),
                     help_uri: pipeguard_core::rule::help_uri(&r.id),
+                    keywords: Vec::new(),
+                    source: None,
                 });
             }
         }

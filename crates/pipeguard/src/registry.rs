@@ -15,7 +15,7 @@ pub fn all(scanner: &pipeguard_secrets::Scanner) -> anyhow::Result<Vec<RuleDoc>>
     v.extend(pipeguard_ci::rules());
     v.extend(pipeguard_container::dockerfile_rules());
     v.extend(pipeguard_container::image_rules());
-    // (sast: after the taint split) v.extend(pipeguard_sast::rules());
+    v.extend(pipeguard_sast::rules());
     Ok(v)
 }
 
