@@ -451,18 +451,9 @@ fn deps(ctx: &Ctx) -> anyhow::Result<Part> {
         }
     }
     let manifests_changed = ctx.diff.is_none_or(|d| {
-        d.files.keys().any(|p| {
-            let name = p.rsplit('/').next().unwrap_or(p);
-            matches!(
-                name,
-                "package.json"
-                    | "Cargo.toml"
-                    | "pyproject.toml"
-                    | "Gemfile"
-                    | "composer.json"
-                    | "Pipfile"
-            )
-        })
+        d.files
+            .keys()
+            .any(|p| pipeguard_deps::lockfile::is_manifest(p.rsplit('/').next().unwrap_or(p)))
     });
     if cfg.require_lockfile && manifests_changed {
         part.findings
