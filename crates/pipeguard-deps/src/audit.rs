@@ -289,6 +289,49 @@ mod tests {
         assert_eq!(got, want);
     }
 
+    /// The policy's checks: hashes on requirements, the allow list.
+    #[test]
+    fn policy_codes() {
+        let mut pinned = package("requests", Source::Registry, None);
+        pinned.ecosystem = Ecosystem::PyPI;
+        let mut hashed = package("Flask", Source::Registry, Some("sha256:abc"));
+        hashed.ecosystem = Ecosystem::PyPI;
+        let found = [Found {
+            path: "requirements.txt".into(),
+            lockfile: Lockfile {
+                kind: Kind::Requirements,
+                packages: vec![pinned, hashed],
+                has_graph: false,
+            },
+            release: None,
+        }];
+        let cfg = DepsConfig {
+            require_hashes: true,
+            allow: vec!["flask".into()],
+            ..DepsConfig::default()
+        };
+        let mut got: Vec<(String, String)> = audit_lockfiles(&found, &cfg)
+            .into_iter()
+            .map(|f| {
+                (
+                    f.message.split(' ').next().unwrap_or("").to_string(),
+                    f.rule_id,
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("requests".to_string(), Code::MissingHash.id().to_string()),
+                (
+                    "requests".to_string(),
+                    Code::UnapprovedPackage.id().to_string()
+                ),
+            ]
+        );
+    }
+
     #[test]
     fn manifests_without_lockfiles() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -62,21 +62,7 @@ pub fn discover(root: &Path, problems: &mut Vec<Problem>, bytes: &mut u64) -> Ve
                     0,
                 ),
                 Ok(b) => {
-                    let text = String::from_utf8_lossy(&b);
-                    let r = match format.parse(&text) {
-                        Ok(lockfile) => Ok(Found {
-                            path: shown,
-                            lockfile,
-                            release: None,
-                        }),
-                        Err(error) => Err(problem(
-                            &shown,
-                            Malformed {
-                                kind: format.kind,
-                                error,
-                            },
-                        )),
-                    };
+                    let r = Found::parse_as(format, &shown, &b).map_err(|m| problem(&shown, m));
                     (r, b.len() as u64)
                 }
             }

@@ -439,6 +439,10 @@ mod tests {
             ]
         );
         assert_eq!(lockfiles_for("Cargo.toml"), ["Cargo.lock"]);
+        assert_eq!(
+            lockfiles_for("pyproject.toml"),
+            ["poetry.lock", "Pipfile.lock", "uv.lock", "pdm.lock"]
+        );
         for m in [
             "package.json",
             "Cargo.toml",

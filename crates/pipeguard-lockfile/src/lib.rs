@@ -158,26 +158,28 @@ pub struct Found {
 
 impl Found {
     /// Parses one file given the path to report and its content; `None` when
-    /// the file name is not a format pipeguard reads. Bytes that are not
-    /// UTF-8 are replaced rather than refused, so that one stray byte does
-    /// not hide a whole lockfile.
+    /// the file name is not a format pipeguard reads.
     pub fn parse(shown: &str, content: &[u8]) -> Option<Result<Found, Malformed>> {
         let name = shown.rsplit('/').next().unwrap_or(shown);
-        let format = detect(name)?;
+        Some(Found::parse_as(detect(name)?, shown, content))
+    }
+
+    /// Parses one file of a known format. Bytes that are not UTF-8 are
+    /// replaced rather than refused, so that one stray byte does not hide a
+    /// whole lockfile.
+    pub fn parse_as(format: &Format, shown: &str, content: &[u8]) -> Result<Found, Malformed> {
         let text = String::from_utf8_lossy(content);
-        Some(
-            format
-                .parse(&text)
-                .map(|lockfile| Found {
-                    path: shown.to_string(),
-                    lockfile,
-                    release: None,
-                })
-                .map_err(|error| Malformed {
-                    kind: format.kind,
-                    error,
-                }),
-        )
+        match format.parse(&text) {
+            Ok(lockfile) => Ok(Found {
+                path: shown.to_string(),
+                lockfile,
+                release: None,
+            }),
+            Err(error) => Err(Malformed {
+                kind: format.kind,
+                error,
+            }),
+        }
     }
 }
 
