@@ -56,14 +56,15 @@ seed() {
 
 fx=$root/crates
 deps=$fx/pipeguard-deps/tests/fixtures
-# lockfile: the first byte picks the parser, in the order of KINDS in src/lib.rs.
+locks=$fx/pipeguard-lockfile/tests/fixtures
+# lockfile: the first byte picks the parser, in the order of pipeguard_lockfile::FORMATS.
 i=0
 for pattern in 'cargo/*/Cargo.lock' 'npm/*/package-lock.json' 'yarn/*/yarn.lock' \
     'pnpm/*/pnpm-lock.yaml' 'requirements/*.txt' 'poetry/*.lock' 'pipenv/Pipfile.lock' \
     'uv/uv.lock' 'go/go.mod' 'bundler/*.lock' 'composer/composer.lock' \
     'gradle/gradle.lockfile' 'maven/pom.xml' 'nuget/packages.lock.json'; do
     # shellcheck disable=SC2086 # the pattern is meant to glob
-    seed lockfile "$(printf '%02x' $i)" $deps/$pattern
+    seed lockfile "$(printf '%02x' $i)" $locks/$pattern
     i=$((i + 1))
 done
 seed ci_workflow 00 "$fx"/pipeguard-ci/tests/fixtures/*/*.yml

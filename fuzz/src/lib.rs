@@ -14,7 +14,6 @@ use std::sync::OnceLock;
 use pipeguard_core::policy::SecretsConfig;
 use pipeguard_core::{Finding, Policy, Report, Severity};
 use pipeguard_deps::Ecosystem;
-use pipeguard_deps::lockfile::Kind;
 use pipeguard_report::Format;
 use sha2::{Digest, Sha256};
 
@@ -118,29 +117,20 @@ pub fn secrets_scan_bytes(data: &[u8]) {
 /// must have in-range dependency indices and must make a CycloneDX and an
 /// SPDX document.
 pub fn lockfile(data: &[u8]) {
-    const KINDS: [(Kind, &str); 15] = [
-        (Kind::CargoLock, "Cargo.lock"),
-        (Kind::PackageLock, "package-lock.json"),
-        (Kind::YarnLock, "yarn.lock"),
-        (Kind::PnpmLock, "pnpm-lock.yaml"),
-        (Kind::Requirements, "requirements.txt"),
-        (Kind::PoetryLock, "poetry.lock"),
-        (Kind::PipfileLock, "Pipfile.lock"),
-        (Kind::UvLock, "uv.lock"),
-        (Kind::GoMod, "go.mod"),
-        (Kind::GemfileLock, "Gemfile.lock"),
-        (Kind::ComposerLock, "composer.lock"),
-        (Kind::GradleLockfile, "gradle.lockfile"),
-        (Kind::PomXml, "pom.xml"),
-        (Kind::NugetLock, "packages.lock.json"),
-        (Kind::Sbom, "bom.json"),
-    ];
+    // Every format found by name, in the order of the table (the seeds'
+    // first byte picks by that order); the image's package databases have
+    // their own target, `os_packages`.
+    let formats: Vec<&pipeguard_lockfile::Format> = pipeguard_lockfile::FORMATS
+        .iter()
+        .filter(|f| !f.file_names.is_empty())
+        .collect();
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
-    let (kind, name) = KINDS[pick as usize % KINDS.len()];
+    let format = formats[pick as usize % formats.len()];
+    let name = format.file_names[0];
     let text = String::from_utf8_lossy(rest);
-    let Ok(lock) = kind.parse(&text) else {
+    let Ok(lock) = format.parse(&text) else {
         return;
     };
     let n = lock.packages.len();
@@ -149,7 +139,7 @@ pub fn lockfile(data: &[u8]) {
             assert!(d < n, "{name}: dependency index {d} of {n} packages");
         }
     }
-    let found = [pipeguard_deps::scan::Found {
+    let found = [pipeguard_lockfile::Found {
         path: name.to_string(),
         lockfile: lock,
         release: None,

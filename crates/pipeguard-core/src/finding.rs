@@ -256,6 +256,12 @@ impl FindingBuilder {
         self
     }
     pub fn location(mut self, location: Location) -> Self {
+        // Most findings have one location; a first push would otherwise
+        // reserve room for four (Vec's minimum), which for the thousands of
+        // findings of a dependency scan is megabytes of peak memory.
+        if self.0.locations.is_empty() {
+            self.0.locations.reserve_exact(1);
+        }
         self.0.locations.push(location);
         self
     }

@@ -1,112 +1,16 @@
 //! Supply-chain hygiene of the lockfiles themselves, beside known
 //! vulnerabilities: manifests without a lockfile, packages from git, URLs,
 //! plain-HTTP or unapproved registries, missing integrity hashes, and packages
-//! the policy bans. Each check is one rule id.
+//! the policy bans. Each check is one [`Code`].
 
 use std::path::Path;
 
 use pipeguard_core::policy::DepsConfig;
-use pipeguard_core::{Confidence, Finding, Fingerprint, Location, Remediation, Severity};
+use pipeguard_core::{Finding, Location};
+use pipeguard_lockfile::{Found, Kind, Source};
 
-use crate::lockfile::{Kind, Source};
-use crate::scan::Found;
-
-/// Every rule of this module: (id, name, severity, what to do).
-pub const RULES: &[(&str, &str, Severity, &str)] = &[
-    (
-        "missing-lockfile",
-        "Manifest without a lockfile",
-        Severity::Medium,
-        "Commit the lockfile so every build installs the same, reviewed versions (npm install / cargo generate-lockfile / poetry lock / bundle lock / composer update --lock).",
-    ),
-    (
-        "dependency-from-git",
-        "Dependency from a git repository",
-        Severity::Low,
-        "Publish the package to your registry or pin the git dependency to a full commit SHA; git sources bypass registry integrity checks and advisories.",
-    ),
-    (
-        "dependency-from-url",
-        "Dependency from a direct URL",
-        Severity::Medium,
-        "Install the package from a registry; a direct URL has no advisory coverage and can change under the same name.",
-    ),
-    (
-        "insecure-registry",
-        "Package fetched over plain HTTP",
-        Severity::High,
-        "Use an https:// registry URL: over plain HTTP anyone on the path can swap the package.",
-    ),
-    (
-        "unapproved-registry",
-        "Package from a registry the policy does not allow",
-        Severity::Medium,
-        "Fetch it from an approved registry, or add the registry to [deps] allowed-registries in pipeguard.toml.",
-    ),
-    (
-        "missing-integrity",
-        "Locked package without an integrity hash",
-        Severity::Medium,
-        "Regenerate the lockfile with a current package manager so that it records integrity hashes, and verify them on install.",
-    ),
-    (
-        "missing-hash",
-        "Pinned requirement without --hash",
-        Severity::Medium,
-        "Add --hash=sha256:… for every requirement (pip-compile --generate-hashes) and install with --require-hashes.",
-    ),
-    (
-        "dependency-from-path",
-        "Dependency from a local path outside the registry",
-        Severity::Low,
-        "Publish the package to your registry, or vendor it where it is reviewed; a path dependency has no version, integrity or advisory coverage.",
-    ),
-    (
-        "unapproved-package",
-        "Package not on the policy's allow list",
-        Severity::Medium,
-        "Get the package approved (add it to [deps] allow in pipeguard.toml) or replace it with an approved one.",
-    ),
-    (
-        "denied-package",
-        "Package denied by the policy",
-        Severity::High,
-        "Remove the package or replace it; the policy's [deps] deny list forbids it.",
-    ),
-];
-
-fn rule(id: &str) -> (&'static str, &'static str, Severity, &'static str) {
-    RULES
-        .iter()
-        .find(|r| r.0 == id)
-        .copied()
-        // Every id passed in this module is in RULES (see the test below).
-        .unwrap_or(("unknown", "unknown", Severity::Info, ""))
-}
-
-fn finding(id: &str, detail: String, location: Location, key: &[&[u8]]) -> Finding {
-    let (rid, name, severity, fix) = rule(id);
-    let mut parts: Vec<&[u8]> = vec![b"deps", rid.as_bytes()];
-    parts.extend_from_slice(key);
-    Finding {
-        rule_id: rid.to_string(),
-        rule_name: name.to_string(),
-        aliases: Vec::new(),
-        analyzer: "deps".into(),
-        severity,
-        confidence: Confidence::High,
-        message: format!("{detail} {fix}"),
-        locations: vec![location],
-        fingerprint: Fingerprint::from_parts(&parts),
-        secret: None,
-        remediation: Some(Remediation {
-            description: fix.to_string(),
-            replacement: None,
-        }),
-        flow: Vec::new(),
-        package: None,
-    }
-}
+use crate::code::Code;
+use crate::discover::walk;
 
 /// Whether a URL belongs to the ecosystem's default registry.
 fn is_default_registry(url: &str) -> bool {
@@ -134,6 +38,7 @@ fn is_default_registry(url: &str) -> bool {
 pub fn audit_lockfiles(found: &[Found], cfg: &DepsConfig) -> Vec<Finding> {
     let mut out = Vec::new();
     for f in found {
+        let format = f.lockfile.kind.format();
         for p in &f.lockfile.packages {
             let loc = Location {
                 line: (p.line > 0).then_some(p.line),
@@ -147,33 +52,29 @@ pub fn audit_lockfiles(found: &[Found], cfg: &DepsConfig) -> Vec<Finding> {
                         .as_ref()
                         .is_some_and(|r| r.len() >= 40 && r.chars().all(|c| c.is_ascii_hexdigit()));
                     if !pinned {
-                        out.push(finding(
-                            "dependency-from-git",
-                            format!("{label} comes from git ({url}) without a pinned commit."),
+                        out.push(Code::DependencyFromGit.finding(
+                            &format!("{label} comes from git ({url}) without a pinned commit."),
                             loc.clone(),
                             &key,
                         ));
                     }
                     if url.starts_with("http://") || url.starts_with("git://") {
-                        out.push(finding(
-                            "insecure-registry",
-                            format!("{label} is fetched from {url}, without TLS."),
+                        out.push(Code::InsecureRegistry.finding(
+                            &format!("{label} is fetched from {url}, without TLS."),
                             loc.clone(),
                             &key,
                         ));
                     }
                 }
                 Source::Url(url) => {
-                    out.push(finding(
-                        "dependency-from-url",
-                        format!("{label} is downloaded from {url}."),
+                    out.push(Code::DependencyFromUrl.finding(
+                        &format!("{label} is downloaded from {url}."),
                         loc.clone(),
                         &key,
                     ));
                     if url.starts_with("http://") {
-                        out.push(finding(
-                            "insecure-registry",
-                            format!("{label} is downloaded from {url}, without TLS."),
+                        out.push(Code::InsecureRegistry.finding(
+                            &format!("{label} is downloaded from {url}, without TLS."),
                             loc.clone(),
                             &key,
                         ));
@@ -181,9 +82,8 @@ pub fn audit_lockfiles(found: &[Found], cfg: &DepsConfig) -> Vec<Finding> {
                 }
                 Source::OtherRegistry(url) => {
                     if url.starts_with("http://") {
-                        out.push(finding(
-                            "insecure-registry",
-                            format!("{label} comes from the registry {url}, without TLS."),
+                        out.push(Code::InsecureRegistry.finding(
+                            &format!("{label} comes from the registry {url}, without TLS."),
                             loc.clone(),
                             &key,
                         ));
@@ -193,44 +93,31 @@ pub fn audit_lockfiles(found: &[Found], cfg: &DepsConfig) -> Vec<Finding> {
                             .iter()
                             .any(|a| url.starts_with(a.as_str()))
                     {
-                        out.push(finding(
-                            "unapproved-registry",
-                            format!("{label} comes from the registry {url}."),
+                        out.push(Code::UnapprovedRegistry.finding(
+                            &format!("{label} comes from the registry {url}."),
                             loc.clone(),
                             &key,
                         ));
                     }
                 }
-                Source::Path(p) => out.push(finding(
-                    "dependency-from-path",
-                    format!("{label} comes from the local path {p}."),
+                Source::Path(p) => out.push(Code::DependencyFromPath.finding(
+                    &format!("{label} comes from the local path {p}."),
                     loc.clone(),
                     &key,
                 )),
                 Source::Registry => {}
             }
             let registry = matches!(p.source, Source::Registry | Source::OtherRegistry(_));
-            let records_integrity = matches!(
-                f.lockfile.kind,
-                Kind::PackageLock
-                    | Kind::YarnLock
-                    | Kind::PnpmLock
-                    | Kind::CargoLock
-                    | Kind::NugetLock
-            );
-            if registry && records_integrity && p.integrity.is_none() {
-                out.push(finding(
-                    "missing-integrity",
-                    format!("{label} has no integrity hash in {}.", f.path),
+            if registry && format.records_integrity && p.integrity.is_none() {
+                out.push(Code::MissingIntegrity.finding(
+                    &format!("{label} has no integrity hash in {}.", f.path),
                     loc.clone(),
                     &key,
                 ));
             }
-            if cfg.require_hashes && f.lockfile.kind == Kind::Requirements && p.integrity.is_none()
-            {
-                out.push(finding(
-                    "missing-hash",
-                    format!("{label} is pinned without a hash."),
+            if cfg.require_hashes && format.kind == Kind::Requirements && p.integrity.is_none() {
+                out.push(Code::MissingHash.finding(
+                    &format!("{label} is pinned without a hash."),
                     loc.clone(),
                     &key,
                 ));
@@ -245,18 +132,16 @@ pub fn audit_lockfiles(found: &[Found], cfg: &DepsConfig) -> Vec<Finding> {
                     && version.is_none_or(|v| v == p.version)
             };
             if !cfg.allow.is_empty() && !cfg.allow.iter().any(|a| matches_entry(a)) {
-                out.push(finding(
-                    "unapproved-package",
-                    format!("{label} is not on the allow list."),
+                out.push(Code::UnapprovedPackage.finding(
+                    &format!("{label} is not on the allow list."),
                     loc.clone(),
                     &key,
                 ));
             }
             for d in &cfg.deny {
                 if matches_entry(d) {
-                    out.push(finding(
-                        "denied-package",
-                        format!("{label} matches the deny entry `{d}`."),
+                    out.push(Code::DeniedPackage.finding(
+                        &format!("{label} matches the deny entry `{d}`."),
                         loc.clone(),
                         &key,
                     ));
@@ -271,35 +156,15 @@ pub fn audit_lockfiles(found: &[Found], cfg: &DepsConfig) -> Vec<Finding> {
 /// holds no lockfile.
 pub fn missing_lockfiles(root: &Path) -> Vec<Finding> {
     let mut out = Vec::new();
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .require_git(false)
-        .filter_entry(|e| {
-            !(e.file_type().is_some_and(|t| t.is_dir())
-                && crate::scan::SKIP_DIRS.iter().any(|d| e.file_name() == *d))
-        })
-        .build();
-    for entry in walker.flatten() {
+    for entry in walk(root).flatten() {
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
         let name = entry.file_name().to_string_lossy().into_owned();
-        let locks: &[&str] = match name.as_str() {
-            "package.json" => &[
-                "package-lock.json",
-                "npm-shrinkwrap.json",
-                "yarn.lock",
-                "pnpm-lock.yaml",
-                "bun.lockb",
-                "bun.lock",
-            ],
-            "Gemfile" => &["Gemfile.lock"],
-            "composer.json" => &["composer.lock"],
-            "Pipfile" => &["Pipfile.lock"],
-            "pyproject.toml" => &["poetry.lock", "uv.lock", "pdm.lock", "Pipfile.lock"],
-            "Cargo.toml" => &["Cargo.lock"],
-            _ => continue,
-        };
+        if !pipeguard_lockfile::is_manifest(&name) {
+            continue;
+        }
+        let locks = pipeguard_lockfile::lockfiles_for(&name);
         let path = entry.path();
         let Some(dir) = path.parent() else { continue };
         let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -332,9 +197,8 @@ pub fn missing_lockfiles(root: &Path) -> Vec<Finding> {
             continue;
         }
         let shown = pipeguard_core::relative_path(root, path);
-        out.push(finding(
-            "missing-lockfile",
-            format!(
+        out.push(Code::MissingLockfile.finding(
+            &format!(
                 "{shown} declares dependencies but no lockfile ({}) is committed beside it.",
                 locks.join(", ")
             ),
@@ -347,22 +211,159 @@ pub fn missing_lockfiles(root: &Path) -> Vec<Finding> {
 
 #[cfg(test)]
 mod tests {
+    use pipeguard_lockfile::{Ecosystem, Lockfile, Package};
+
     use super::*;
 
-    /// Every rule id this module reports is documented in RULES.
-    #[test]
-    fn reported_ids_are_documented() {
-        let src = include_str!("audit.rs");
-        for id in src
-            .split("finding(\n")
-            .skip(1)
-            .filter_map(|rest| rest.split('"').nth(1))
-        {
-            assert!(
-                RULES.iter().any(|r| r.0 == id),
-                "{id} is reported but not in RULES"
-            );
+    fn package(name: &str, source: Source, integrity: Option<&str>) -> Package {
+        Package {
+            ecosystem: Ecosystem::Npm,
+            name: name.into(),
+            version: "1.0.0".into(),
+            line: 3,
+            source,
+            integrity: integrity.map(str::to_string),
+            direct: true,
+            dev: false,
+            dependencies: Vec::new(),
         }
-        assert!(RULES.iter().any(|r| r.0 == "missing-lockfile"));
+    }
+
+    /// Each kind of source gets its code, and only the codes it should.
+    #[test]
+    fn sources_get_their_codes() {
+        let found = [Found {
+            path: "web/package-lock.json".into(),
+            lockfile: Lockfile {
+                kind: Kind::PackageLock,
+                packages: vec![
+                    package("ok", Source::Registry, Some("sha512-x")),
+                    package("bare", Source::Registry, None),
+                    package(
+                        "git",
+                        Source::Git {
+                            url: "git://github.com/o/r.git".into(),
+                            rev: Some("main".into()),
+                        },
+                        None,
+                    ),
+                    package("tarball", Source::Url("http://x.test/t.tgz".into()), None),
+                    package(
+                        "corp",
+                        Source::OtherRegistry("https://npm.corp.test".into()),
+                        Some("sha512-y"),
+                    ),
+                    package("local", Source::Path("../local".into()), None),
+                    package("banned", Source::Registry, Some("sha512-z")),
+                ],
+                has_graph: false,
+            },
+            release: None,
+        }];
+        let cfg = DepsConfig {
+            deny: vec!["banned@1.0.0".into()],
+            ..DepsConfig::default()
+        };
+        let mut got: Vec<(String, String)> = audit_lockfiles(&found, &cfg)
+            .into_iter()
+            .map(|f| {
+                let who = f.message.split(' ').next().unwrap_or("").to_string();
+                (who, f.rule_id)
+            })
+            .collect();
+        got.sort();
+        let want = [
+            ("banned", Code::DeniedPackage),
+            ("bare", Code::MissingIntegrity),
+            ("corp", Code::UnapprovedRegistry),
+            ("git", Code::DependencyFromGit),
+            ("git", Code::InsecureRegistry),
+            ("local", Code::DependencyFromPath),
+            ("tarball", Code::DependencyFromUrl),
+            ("tarball", Code::InsecureRegistry),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(w, c)| (w.to_string(), c.id().to_string()))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    /// The policy's checks: hashes on requirements, the allow list.
+    #[test]
+    fn policy_codes() {
+        let mut pinned = package("requests", Source::Registry, None);
+        pinned.ecosystem = Ecosystem::PyPI;
+        let mut hashed = package("Flask", Source::Registry, Some("sha256:abc"));
+        hashed.ecosystem = Ecosystem::PyPI;
+        let found = [Found {
+            path: "requirements.txt".into(),
+            lockfile: Lockfile {
+                kind: Kind::Requirements,
+                packages: vec![pinned, hashed],
+                has_graph: false,
+            },
+            release: None,
+        }];
+        let cfg = DepsConfig {
+            require_hashes: true,
+            allow: vec!["flask".into()],
+            ..DepsConfig::default()
+        };
+        let mut got: Vec<(String, String)> = audit_lockfiles(&found, &cfg)
+            .into_iter()
+            .map(|f| {
+                (
+                    f.message.split(' ').next().unwrap_or("").to_string(),
+                    f.rule_id,
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("requests".to_string(), Code::MissingHash.id().to_string()),
+                (
+                    "requests".to_string(),
+                    Code::UnapprovedPackage.id().to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn manifests_without_lockfiles() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let write = |rel: &str, text: &str| {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        };
+        write(
+            "web/package.json",
+            r#"{"dependencies": {"left-pad": "^1"}}"#,
+        );
+        write(
+            "locked/package.json",
+            r#"{"dependencies": {"left-pad": "^1"}}"#,
+        );
+        write("locked/bun.lock", "");
+        write("lib/package.json", r#"{"name": "no-deps"}"#);
+        write("ruby/Gemfile", "gem 'rails'\n");
+        let mut got: Vec<(String, String)> = missing_lockfiles(root)
+            .into_iter()
+            .map(|f| (f.locations[0].path.clone(), f.message))
+            .collect();
+        got.sort();
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(got[0].0, "ruby/Gemfile");
+        assert_eq!(got[1].0, "web/package.json");
+        assert!(
+            got[1].1.starts_with("web/package.json declares dependencies but no lockfile (package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml, bun.lockb, bun.lock) is committed beside it. Commit the lockfile"),
+            "{}",
+            got[1].1
+        );
     }
 }

@@ -7,13 +7,14 @@ use std::path::Path;
 
 use anyhow::Context;
 use pipeguard_core::policy::DepsConfig;
-use pipeguard_core::{Confidence, Finding, Fingerprint, Location, Problem, Remediation, Severity};
+use pipeguard_core::{Finding, Fingerprint, Location, PackageRef, Problem, Remediation, Severity};
+use pipeguard_lockfile::{Ecosystem, Lockfile, Package};
 use rayon::prelude::*;
 
+use crate::code::VULNERABLE_DEPENDENCY;
 use crate::db::Index;
-use crate::lockfile::{Kind, Lockfile, Package};
+use crate::matcher;
 use crate::osv::Advisory;
-use crate::{Ecosystem, matcher};
 
 #[derive(Debug, Default)]
 pub struct Outcome {
@@ -24,137 +25,10 @@ pub struct Outcome {
     pub bytes: u64,
 }
 
-/// A parsed lockfile and where it was found (relative, `/`-separated).
-#[derive(Debug)]
-pub struct Found {
-    pub path: String,
-    pub lockfile: Lockfile,
-    /// The distribution release of OS packages (`11` for Debian 11,
-    /// `v3.19` for Alpine): distro advisories are per release.
-    pub release: Option<String>,
-}
-
-/// Directories that hold other projects' files, not this project's lockfiles.
-pub const SKIP_DIRS: &[&str] = &[
-    ".git",
-    "node_modules",
-    "target",
-    "vendor",
-    ".venv",
-    "venv",
-    "__pycache__",
-];
-
-/// Finds and parses every lockfile under `root` (or `root` itself if it is
-/// one). A malformed file becomes a problem naming file and line.
-pub fn discover(root: &Path, problems: &mut Vec<Problem>, bytes: &mut u64) -> Vec<Found> {
-    let mut found = Vec::new();
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .require_git(false)
-        .filter_entry(|e| {
-            !(e.file_type().is_some_and(|t| t.is_dir())
-                && SKIP_DIRS.iter().any(|d| e.file_name() == *d))
-        })
-        .build();
-    let mut paths = Vec::new();
-    for entry in walker {
-        let Ok(entry) = entry else { continue };
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
-            continue;
-        }
-        let name = entry.file_name().to_string_lossy();
-        if let Some(kind) = Kind::detect(&name) {
-            paths.push((entry.path().to_path_buf(), kind));
-        }
-    }
-    paths.sort_by(|a, b| a.0.cmp(&b.0));
-    // Read and parse in parallel; results keep the sorted order.
-    let parsed: Vec<(String, Result<Lockfile, Problem>, u64)> = paths
-        .par_iter()
-        .map(|(path, kind)| {
-            let shown = pipeguard_core::relative_path(root, path);
-            let problem = |line: Option<u32>, message: String| Problem {
-                path: shown.clone(),
-                line,
-                message,
-            };
-            match std::fs::read(path) {
-                Err(e) => (
-                    shown.clone(),
-                    Err(problem(None, format!("cannot read: {e}"))),
-                    0,
-                ),
-                Ok(b) => {
-                    let n = b.len() as u64;
-                    let text = String::from_utf8_lossy(&b);
-                    let r = kind.parse(&text).map_err(|e| {
-                        problem(
-                            (e.line > 0).then_some(e.line),
-                            format!("malformed {}: {}", kind_name(*kind), e.message),
-                        )
-                    });
-                    (shown.clone(), r, n)
-                }
-            }
-        })
-        .collect();
-    for (path, result, n) in parsed {
-        *bytes += n;
-        match result {
-            Ok(lockfile) => found.push(Found {
-                path,
-                lockfile,
-                release: None,
-            }),
-            Err(p) => problems.push(p),
-        }
-    }
-    found
-}
-
-/// Parses one lockfile given its reported path and content; `None` when the
-/// file name is not a lockfile pipeguard reads.
-pub fn parse_one(shown: &str, content: &[u8]) -> Option<Result<Found, Problem>> {
-    let name = shown.rsplit('/').next().unwrap_or(shown);
-    let kind = Kind::detect(name)?;
-    let text = String::from_utf8_lossy(content);
-    Some(
-        kind.parse(&text)
-            .map(|lockfile| Found {
-                path: shown.to_string(),
-                lockfile,
-                release: None,
-            })
-            .map_err(|e| Problem {
-                path: shown.to_string(),
-                line: (e.line > 0).then_some(e.line),
-                message: format!("malformed {}: {}", kind_name(kind), e.message),
-            }),
-    )
-}
-
-fn kind_name(k: Kind) -> &'static str {
-    match k {
-        Kind::CargoLock => "Cargo.lock",
-        Kind::PackageLock => "package-lock.json",
-        Kind::YarnLock => "yarn.lock",
-        Kind::PnpmLock => "pnpm-lock.yaml",
-        Kind::Requirements => "requirements file",
-        Kind::PoetryLock => "poetry.lock",
-        Kind::PipfileLock => "Pipfile.lock",
-        Kind::UvLock => "uv.lock",
-        Kind::GoMod => "go.mod",
-        Kind::GemfileLock => "Gemfile.lock",
-        Kind::ComposerLock => "composer.lock",
-        Kind::GradleLockfile => "gradle.lockfile",
-        Kind::PomXml => "pom.xml",
-        Kind::NugetLock => "packages.lock.json",
-        Kind::DpkgStatus => "dpkg status",
-        Kind::ApkInstalled => "apk database",
-        Kind::Sbom => "SBOM",
-    }
-}
+// Where the lockfiles come from is `discover`'s; re-exported here for the
+// callers that found them through this module.
+pub use crate::discover::{SKIP_DIRS, discover, parse_one};
+pub use pipeguard_lockfile::Found;
 
 pub fn severity_of(a: &Advisory) -> Severity {
     if let Some(s) = a.cvss_score {
@@ -467,33 +341,29 @@ fn match_lockfile(f: &Found, index: &Index) -> Vec<(Key, Finding)> {
                     pkg.version.as_bytes(),
                     record_ids[0].as_bytes(),
                 ]);
-                out.push((
-                    key,
-                    Finding {
-                        rule_id: primary.clone(),
-                        rule_name: summary.clone(),
-                        aliases: all_ids.iter().filter(|i| **i != primary).cloned().collect(),
-                        analyzer: "deps".into(),
-                        severity,
-                        confidence: Confidence::High,
-                        message,
-                        locations: vec![location],
-                        fingerprint,
-                        secret: None,
-                        remediation: Some(Remediation {
-                            description: remediation,
-                            replacement: fix.clone(),
-                        }),
-                        flow: Vec::new(),
-                        package: Some(pipeguard_core::PackageRef {
-                            ecosystem: eco.osv_name().to_string(),
-                            name: pkg.name.clone(),
-                            version: pkg.version.clone(),
-                            fixed: fix.clone(),
-                            direct: pkg.direct,
-                        }),
-                    },
-                ));
+                // One finding per advisory: its rule id is the advisory's
+                // (see `vulnerable-dependency` in `code`), so that ignores,
+                // baselines and SARIF name the advisory itself.
+                let finding = Finding::builder(&primary, &summary, "deps")
+                    .aliases(all_ids.iter().filter(|i| **i != primary).cloned().collect())
+                    .severity(severity)
+                    .confidence(VULNERABLE_DEPENDENCY.confidence)
+                    .message(message)
+                    .location(location)
+                    .fingerprint(fingerprint)
+                    .remediation(Remediation {
+                        description: remediation,
+                        replacement: fix.clone(),
+                    })
+                    .package(PackageRef {
+                        ecosystem: eco.osv_name().to_string(),
+                        name: pkg.name.clone(),
+                        version: pkg.version.clone(),
+                        fixed: fix.clone(),
+                        direct: pkg.direct,
+                    })
+                    .build();
+                out.push((key, finding));
             }
         }
     }

@@ -1,6 +1,6 @@
 //! CycloneDX 1.6 JSON (<https://cyclonedx.org/docs/1.6/json/>).
 
-use pipeguard_deps::scan::Found;
+use pipeguard_lockfile::Found;
 use serde_json::{Value, json};
 
 use crate::{Component, Inventory, Subject, TOOL_VERSION, content_uuid, now, rfc3339};

@@ -3,8 +3,7 @@
 //! Bundler's `sha256=<hex>`, Cargo's bare hex, NuGet's bare base64); both
 //! SBOM formats want an algorithm name and lowercase hex.
 
-use pipeguard_deps::Ecosystem;
-use pipeguard_deps::lockfile::Package;
+use pipeguard_lockfile::{Ecosystem, Package};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Algorithm {
@@ -142,7 +141,7 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pipeguard_deps::lockfile::Source;
+    use pipeguard_lockfile::Source;
 
     fn pkg(ecosystem: Ecosystem, integrity: &str) -> Package {
         Package {

@@ -1,5 +1,6 @@
 //! Software bills of materials for pipeguard: turns the lockfiles that
-//! `pipeguard-deps` found and parsed into a CycloneDX 1.6 or SPDX 2.3 JSON
+//! `pipeguard-lockfile` parsed (for a tree, as `pipeguard deps` found them;
+//! for an image, its package databases) into a CycloneDX 1.6 or SPDX 2.3 JSON
 //! document, so the same inventory the vulnerability scan used can be handed
 //! to other tools (dependency trackers, license scanners, auditors).
 //!
@@ -10,9 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use pipeguard_deps::Ecosystem;
-use pipeguard_deps::lockfile::{Package, Source};
-use pipeguard_deps::scan::Found;
+use pipeguard_lockfile::{Ecosystem, Found, Package, Source};
 use sha2::{Digest, Sha256};
 
 mod cyclonedx;
@@ -216,7 +215,7 @@ mod tests {
         assert!(matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'));
     }
 
-    use pipeguard_deps::lockfile::{Kind, Lockfile};
+    use pipeguard_lockfile::{Kind, Lockfile};
 
     fn pkg(name: &str, integrity: Option<&str>, dev: bool, deps: &[usize]) -> Package {
         Package {

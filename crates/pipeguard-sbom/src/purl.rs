@@ -1,8 +1,7 @@
 //! Package URLs (<https://github.com/package-url/purl-spec>): the identifier
 //! both SBOM formats use to name a package across tools and databases.
 
-use pipeguard_deps::Ecosystem;
-use pipeguard_deps::lockfile::{Package, Source};
+use pipeguard_lockfile::{Ecosystem, Package, Source};
 
 /// The package URL of a locked package, with a `vcs_url`, `repository_url`
 /// or `download_url` qualifier when it does not come from the ecosystem's

@@ -2,8 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use pipeguard_deps::lockfile::Source;
-use pipeguard_deps::scan::Found;
+use pipeguard_lockfile::{Found, Source};
 use serde_json::{Value, json};
 
 use crate::purl::git_locator;

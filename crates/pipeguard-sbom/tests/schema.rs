@@ -1,4 +1,4 @@
-//! SBOMs generated from the lockfile fixtures of pipeguard-deps, validated
+//! SBOMs generated from the lockfile fixtures of pipeguard-lockfile, validated
 //! against the published CycloneDX 1.6 and SPDX 2.3 JSON schemas (copied into
 //! tests/data so the tests need no network), plus the facts the schemas
 //! cannot check: purls, graph edges, scopes and converted hashes.
@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use jsonschema::{Retrieve, Uri, Validator};
-use pipeguard_deps::scan::{Found, discover};
+use pipeguard_lockfile::Found;
 use pipeguard_sbom::{Subject, cyclonedx_at, spdx_at};
 use serde_json::{Value, json};
 
@@ -64,15 +64,15 @@ fn errors(v: &Validator, doc: &Value) -> Vec<String> {
 
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../pipeguard-deps/tests/fixtures")
+        .join("../pipeguard-lockfile/tests/fixtures")
         .join(rel)
 }
 
-/// A project tree holding one of every lockfile format pipeguard parses,
-/// parsed by pipeguard-deps as `pipeguard deps` would.
-fn project() -> (tempfile::TempDir, Vec<Found>) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let files = [
+/// A project holding one of every lockfile format pipeguard parses, parsed
+/// as `pipeguard deps` would: each under the path it is reported by, in
+/// the order discovery finds them.
+fn project() -> Vec<Found> {
+    let mut files = [
         ("cargo/v3/Cargo.lock", "rust/Cargo.lock"),
         ("cargo/v1/Cargo.lock", "rust-old/Cargo.lock"),
         ("npm/v3/package-lock.json", "web/package-lock.json"),
@@ -95,17 +95,18 @@ fn project() -> (tempfile::TempDir, Vec<Found>) {
         ("maven/pom.xml", "maven/pom.xml"),
         ("nuget/packages.lock.json", "dotnet/packages.lock.json"),
     ];
-    for (from, to) in files {
-        let dest = dir.path().join(to);
-        std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
-        std::fs::copy(fixture(from), &dest).unwrap_or_else(|e| panic!("copy {from}: {e}"));
-    }
-    let mut problems = Vec::new();
-    let mut bytes = 0;
-    let found = discover(dir.path(), &mut problems, &mut bytes);
-    assert!(problems.is_empty(), "fixtures should parse: {problems:?}");
+    files.sort_by(|a, b| Path::new(a.1).cmp(Path::new(b.1)));
+    let found: Vec<Found> = files
+        .iter()
+        .map(|(from, to)| {
+            let bytes = std::fs::read(fixture(from)).unwrap_or_else(|e| panic!("{from}: {e}"));
+            Found::parse(to, &bytes)
+                .unwrap_or_else(|| panic!("{to} is not detected as a lockfile"))
+                .unwrap_or_else(|e| panic!("{from} should parse: {e}"))
+        })
+        .collect();
     assert_eq!(found.len(), files.len());
-    (dir, found)
+    found
 }
 
 fn subject() -> Subject {
@@ -144,7 +145,7 @@ fn depends_on<'a>(bom: &'a Value, r: &str) -> Vec<&'a str> {
 
 #[test]
 fn cyclonedx_is_valid_against_the_1_6_schema() {
-    let (_dir, found) = project();
+    let found = project();
     let bom = cyclonedx_at(&subject(), &found, when());
     let errs = errors(&cyclonedx_validator(), &bom);
     assert!(
@@ -160,7 +161,7 @@ fn cyclonedx_is_valid_against_the_1_6_schema() {
 
 #[test]
 fn cyclonedx_validator_rejects_broken_documents() {
-    let (_dir, found) = project();
+    let found = project();
     let v = cyclonedx_validator();
     let good = cyclonedx_at(&subject(), &found, when());
 
@@ -190,7 +191,7 @@ fn cyclonedx_validator_rejects_broken_documents() {
 
 #[test]
 fn cyclonedx_header_and_identity() {
-    let (_dir, found) = project();
+    let found = project();
     let bom = cyclonedx_at(&subject(), &found, when());
     assert_eq!(bom["bomFormat"], "CycloneDX");
     assert_eq!(bom["specVersion"], "1.6");
@@ -221,7 +222,7 @@ fn cyclonedx_header_and_identity() {
 
 #[test]
 fn cyclonedx_components_are_sorted_unique_and_referenced() {
-    let (_dir, found) = project();
+    let found = project();
     let bom = cyclonedx_at(&subject(), &found, when());
     let comps = bom["components"].as_array().expect("components");
     let purls: Vec<&str> = comps
@@ -255,7 +256,7 @@ fn cyclonedx_components_are_sorted_unique_and_referenced() {
 
 #[test]
 fn cyclonedx_facts_from_the_fixtures() {
-    let (_dir, found) = project();
+    let found = project();
     let bom = cyclonedx_at(&subject(), &found, when());
 
     // Cargo: purl, checksum as SHA-256, the lockfile path, a graph edge.
@@ -334,7 +335,7 @@ fn cyclonedx_facts_from_the_fixtures() {
 
 #[test]
 fn spdx_is_valid_against_the_2_3_schema() {
-    let (_dir, found) = project();
+    let found = project();
     let doc = spdx_at(&subject(), &found, when());
     let errs = errors(&spdx_validator(), &doc);
     assert!(errs.is_empty(), "SPDX schema errors:\n{}", errs.join("\n"));
@@ -342,7 +343,7 @@ fn spdx_is_valid_against_the_2_3_schema() {
 
 #[test]
 fn spdx_validator_rejects_broken_documents() {
-    let (_dir, found) = project();
+    let found = project();
     let v = spdx_validator();
     let good = spdx_at(&subject(), &found, when());
 
@@ -365,7 +366,7 @@ fn spdx_validator_rejects_broken_documents() {
 
 #[test]
 fn spdx_facts_from_the_fixtures() {
-    let (_dir, found) = project();
+    let found = project();
     let doc = spdx_at(&subject(), &found, when());
     assert_eq!(doc["spdxVersion"], "SPDX-2.3");
     assert_eq!(doc["dataLicense"], "CC0-1.0");

@@ -255,29 +255,21 @@ fn looks_like_identifier(b: &[u8]) -> bool {
 }
 
 /// Lockfiles and checksum files are full of hashes that look random; generic
-/// rules are not run there.
+/// rules are not run there. The lockfiles pipeguard parses say so in their
+/// row of `pipeguard_lockfile::FORMATS`; the rest are listed here.
 pub fn is_hash_file(path: &str) -> bool {
+    /// Lockfiles of formats pipeguard does not parse.
+    const OTHER_LOCKFILES: &[&str] = &[
+        "go.sum",
+        "flake.lock",
+        "mix.lock",
+        "pubspec.lock",
+        "Package.resolved",
+    ];
     let name = path.rsplit('/').next().unwrap_or(path);
-    matches!(
-        name,
-        "Cargo.lock"
-            | "package-lock.json"
-            | "npm-shrinkwrap.json"
-            | "yarn.lock"
-            | "pnpm-lock.yaml"
-            | "poetry.lock"
-            | "Pipfile.lock"
-            | "uv.lock"
-            | "go.sum"
-            | "composer.lock"
-            | "Gemfile.lock"
-            | "gradle.lockfile"
-            | "packages.lock.json"
-            | "flake.lock"
-            | "mix.lock"
-            | "pubspec.lock"
-            | "Package.resolved"
-    ) || name.ends_with(".sha256")
+    pipeguard_lockfile::detect(name).is_some_and(|f| f.hash_file)
+        || OTHER_LOCKFILES.contains(&name)
+        || name.ends_with(".sha256")
         || name.ends_with(".sum")
         || name.ends_with(".min.js")
         || name.ends_with(".map")
@@ -349,5 +341,29 @@ mod tests {
     fn entropy_is_bits_per_byte() {
         assert_eq!(entropy(b"aaaa"), 0.0);
         assert!((entropy(b"abcd") - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn lockfiles_are_hash_files() {
+        for p in [
+            "Cargo.lock",
+            "web/package-lock.json",
+            "npm-shrinkwrap.json",
+            "poetry.lock",
+            "go.sum",
+            "dist/app.min.js",
+        ] {
+            assert!(is_hash_file(p), "{p}");
+        }
+        // Parsed by pipeguard, but pinned versions rather than hashes.
+        for p in [
+            "requirements.txt",
+            "go.mod",
+            "pom.xml",
+            "bom.cdx.json",
+            "src/main.rs",
+        ] {
+            assert!(!is_hash_file(p), "{p}");
+        }
     }
 }

@@ -11,7 +11,7 @@ use crate::analyze;
 /// Every rule of every analyzer: the registry.
 pub fn all(scanner: &pipeguard_secrets::Scanner) -> anyhow::Result<Vec<RuleDoc>> {
     let mut v = pipeguard_secrets::rule_docs(scanner.engine().rules());
-    // (deps: after the lockfile split) v.extend(pipeguard_deps::rules());
+    v.extend(pipeguard_deps::rules());
     v.extend(pipeguard_ci::rules());
     v.extend(pipeguard_container::dockerfile_rules());
     v.extend(pipeguard_container::image_rules());

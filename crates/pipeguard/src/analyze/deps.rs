@@ -76,18 +76,9 @@ pub(crate) fn analyze(scope: &Scope) -> anyhow::Result<Outcome> {
         }
     }
     let manifests_changed = scope.diff.is_none_or(|d| {
-        d.files.keys().any(|p| {
-            let name = p.rsplit('/').next().unwrap_or(p);
-            matches!(
-                name,
-                "package.json"
-                    | "Cargo.toml"
-                    | "pyproject.toml"
-                    | "Gemfile"
-                    | "composer.json"
-                    | "Pipfile"
-            )
-        })
+        d.files
+            .keys()
+            .any(|p| pipeguard_deps::lockfile::is_manifest(p.rsplit('/').next().unwrap_or(p)))
     });
     if cfg.require_lockfile && manifests_changed {
         part.findings

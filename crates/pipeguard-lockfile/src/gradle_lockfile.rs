@@ -6,8 +6,8 @@
 //! package is `direct: false`. A module only in test configurations
 //! (`testCompileClasspath`, `testRuntimeClasspath`, …) is dev.
 
-use super::{Kind, Lockfile, Package, ParseError, Source};
 use crate::Ecosystem;
+use crate::{Kind, Lockfile, Package, ParseError, Source};
 
 pub fn parse(text: &str) -> Result<Lockfile, ParseError> {
     let mut packages = Vec::new();
@@ -69,7 +69,7 @@ mod tests {
 
     #[test]
     fn modules_and_configurations() {
-        let lock = parse(include_str!("../../tests/fixtures/gradle/gradle.lockfile")).unwrap();
+        let lock = parse(include_str!("../tests/fixtures/gradle/gradle.lockfile")).unwrap();
         assert_eq!(lock.kind, Kind::GradleLockfile);
         assert!(!lock.has_graph);
         let got: Vec<_> = lock

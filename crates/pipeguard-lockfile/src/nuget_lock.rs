@@ -9,9 +9,9 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::package_lock::{Seg, json_error, visit_entry_lines};
-use super::{Kind, Lockfile, Package, ParseError, Source};
 use crate::Ecosystem;
+use crate::package_lock::{Seg, json_error, visit_entry_lines};
+use crate::{Kind, Lockfile, Package, ParseError, Source};
 
 pub fn parse(text: &str) -> Result<Lockfile, ParseError> {
     // Editors on Windows may add a byte-order mark; it is not part of the data.
@@ -115,10 +115,7 @@ mod tests {
 
     #[test]
     fn direct_transitive_and_frameworks() {
-        let lock = parse(include_str!(
-            "../../tests/fixtures/nuget/packages.lock.json"
-        ))
-        .unwrap();
+        let lock = parse(include_str!("../tests/fixtures/nuget/packages.lock.json")).unwrap();
         assert!(lock.has_graph);
         let summary: Vec<_> = lock
             .packages

@@ -11,9 +11,9 @@ use std::collections::HashMap;
 
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 
-use super::package_lock::{npm_source, split_descriptor};
-use super::{Kind, Lockfile, Package, ParseError, Source};
 use crate::Ecosystem;
+use crate::package_lock::{npm_source, split_descriptor};
+use crate::{Kind, Lockfile, Package, ParseError, Source};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Style {
@@ -303,7 +303,7 @@ fn to_u32(n: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lockfile::test_util::find_version;
+    use crate::test_util::find_version;
 
     fn names(lock: &Lockfile) -> Vec<String> {
         lock.packages
@@ -314,7 +314,7 @@ mod tests {
 
     #[test]
     fn v9_packages_and_snapshots() {
-        let lock = parse(include_str!("../../tests/fixtures/pnpm/v9/pnpm-lock.yaml")).unwrap();
+        let lock = parse(include_str!("../tests/fixtures/pnpm/v9/pnpm-lock.yaml")).unwrap();
         assert!(lock.has_graph);
         assert_eq!(
             names(&lock),
@@ -383,7 +383,7 @@ mod tests {
 
     #[test]
     fn v6() {
-        let lock = parse(include_str!("../../tests/fixtures/pnpm/v6/pnpm-lock.yaml")).unwrap();
+        let lock = parse(include_str!("../tests/fixtures/pnpm/v6/pnpm-lock.yaml")).unwrap();
         assert_eq!(
             names(&lock),
             [
@@ -418,7 +418,7 @@ mod tests {
 
     #[test]
     fn v5_with_importers() {
-        let lock = parse(include_str!("../../tests/fixtures/pnpm/v5/pnpm-lock.yaml")).unwrap();
+        let lock = parse(include_str!("../tests/fixtures/pnpm/v5/pnpm-lock.yaml")).unwrap();
         assert_eq!(
             names(&lock),
             [

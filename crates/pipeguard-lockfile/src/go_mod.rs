@@ -5,8 +5,8 @@
 //! graph. `exclude` only removes versions from consideration and changes
 //! nothing that is required, so it is ignored like `retract`.
 
-use super::{Kind, Lockfile, Package, ParseError, Source};
 use crate::Ecosystem;
+use crate::{Kind, Lockfile, Package, ParseError, Source};
 
 struct Require {
     path: String,
@@ -205,7 +205,7 @@ mod tests {
 
     #[test]
     fn requires_replaces_and_versions() {
-        let lock = parse(include_str!("../../tests/fixtures/go/go.mod")).unwrap();
+        let lock = parse(include_str!("../tests/fixtures/go/go.mod")).unwrap();
         assert!(!lock.has_graph);
         assert!(lock.packages.iter().all(|p| p.dependencies.is_empty()));
         let summary: Vec<_> = lock

@@ -14,8 +14,8 @@ use std::collections::{HashMap, HashSet};
 
 use roxmltree::{Document, Node};
 
-use super::{Kind, Lockfile, Package, ParseError, Source};
 use crate::Ecosystem;
+use crate::{Kind, Lockfile, Package, ParseError, Source};
 
 pub fn parse(text: &str) -> Result<Lockfile, ParseError> {
     let doc = Document::parse(text).map_err(|e| ParseError {
@@ -215,7 +215,7 @@ mod tests {
 
     #[test]
     fn declared_dependencies_with_interpolation() {
-        let lock = parse(include_str!("../../tests/fixtures/maven/pom.xml")).unwrap();
+        let lock = parse(include_str!("../tests/fixtures/maven/pom.xml")).unwrap();
         assert_eq!(lock.kind, Kind::PomXml);
         assert!(!lock.has_graph);
         let got: Vec<_> = lock

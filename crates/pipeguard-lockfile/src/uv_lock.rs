@@ -9,9 +9,9 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde::Deserialize;
 
-use super::poetry_lock::{header_lines, is_pypi, toml_error};
-use super::{Kind, Lockfile, Package, ParseError, Source};
 use crate::Ecosystem;
+use crate::poetry_lock::{header_lines, is_pypi, toml_error};
+use crate::{Kind, Lockfile, Package, ParseError, Source};
 
 #[derive(Deserialize)]
 struct RawLock {
@@ -221,11 +221,11 @@ fn source(raw: Option<&RawSource>) -> Source {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lockfile::test_util::{dep_names, find};
+    use crate::test_util::{dep_names, find};
 
     #[test]
     fn project_lock() {
-        let lock = parse(include_str!("../../tests/fixtures/uv/uv.lock")).unwrap();
+        let lock = parse(include_str!("../tests/fixtures/uv/uv.lock")).unwrap();
         assert_eq!(lock.kind, Kind::UvLock);
         assert!(lock.has_graph);
         let got: Vec<_> = lock

@@ -1,14 +1,24 @@
-//! Lockfile and manifest parsers. Every parser turns one file into a
-//! [`Lockfile`]: its packages, each with the 1-based line where it is
+//! Lockfile and manifest parsers, for every crate that needs to know what a
+//! project or an image locks without matching it against advisories: the
+//! dependency scanner, SBOM generation, the secrets filter that skips
+//! lockfiles' hashes, `pipeguard init`'s survey. Every parser turns one file
+//! into a [`Lockfile`]: its packages, each with the 1-based line where it is
 //! declared, where it comes from, and, where the format records the graph,
 //! the packages it depends on, so that a vulnerable transitive package can be
 //! reported with the chain that brings it in.
+//!
+//! What pipeguard knows about each format (file names, ecosystem, paired
+//! manifests, parser) is one row of [`FORMATS`]; adding a format is a parser
+//! module, a row and fixtures.
 
 pub mod cargo_lock;
 pub mod composer_lock;
+pub mod ecosystem;
+mod format;
 pub mod gemfile_lock;
 pub mod go_mod;
 pub mod gradle_lockfile;
+pub mod manifest;
 pub mod nuget_lock;
 pub mod package_lock;
 pub mod pipfile_lock;
@@ -20,7 +30,8 @@ pub mod sbom;
 pub mod uv_lock;
 pub mod yarn_lock;
 
-use crate::Ecosystem;
+pub use ecosystem::Ecosystem;
+pub use format::{Drift, FORMATS, Format, UNREAD_LOCKFILES, detect, is_manifest, lockfiles_for};
 
 /// Where a locked package comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,92 +106,78 @@ pub struct ParseError {
     pub message: String,
 }
 
+/// A file of a known format that does not parse: "malformed Cargo.lock: …".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed {}: {}", .kind.name(), .error.message)]
+pub struct Malformed {
+    pub kind: Kind,
+    pub error: ParseError,
+}
+
 impl Kind {
+    /// This kind's row of [`FORMATS`].
+    pub fn format(self) -> &'static Format {
+        // Rows are in the order of the enum (a test checks it), so the row is
+        // an index away rather than a search.
+        &FORMATS[self as usize]
+    }
+
     /// Recognizes a lockfile or manifest by its file name.
     pub fn detect(file_name: &str) -> Option<Kind> {
-        Some(match file_name {
-            "Cargo.lock" => Kind::CargoLock,
-            "package-lock.json" | "npm-shrinkwrap.json" => Kind::PackageLock,
-            "yarn.lock" => Kind::YarnLock,
-            "pnpm-lock.yaml" => Kind::PnpmLock,
-            "poetry.lock" => Kind::PoetryLock,
-            "Pipfile.lock" => Kind::PipfileLock,
-            "uv.lock" => Kind::UvLock,
-            "go.mod" => Kind::GoMod,
-            "Gemfile.lock" | "gems.locked" => Kind::GemfileLock,
-            "composer.lock" => Kind::ComposerLock,
-            "gradle.lockfile" => Kind::GradleLockfile,
-            "pom.xml" => Kind::PomXml,
-            "packages.lock.json" => Kind::NugetLock,
-            n if n.ends_with(".cdx.json") || n.ends_with(".spdx.json") || n == "bom.json" => {
-                Kind::Sbom
-            }
-            n if n.starts_with("requirements") && n.ends_with(".txt") => Kind::Requirements,
-            _ => return None,
-        })
+        detect(file_name).map(|f| f.kind)
     }
 
     /// The ecosystem of every package of this kind; `None` for SBOMs, which mix them.
     pub fn ecosystem(self) -> Option<Ecosystem> {
-        Some(match self {
-            Kind::CargoLock => Ecosystem::CratesIo,
-            Kind::PackageLock => Ecosystem::Npm,
-            Kind::YarnLock => Ecosystem::Npm,
-            Kind::PnpmLock => Ecosystem::Npm,
-            Kind::Requirements => Ecosystem::PyPI,
-            Kind::PoetryLock => Ecosystem::PyPI,
-            Kind::PipfileLock => Ecosystem::PyPI,
-            Kind::UvLock => Ecosystem::PyPI,
-            Kind::GoMod => Ecosystem::Go,
-            Kind::GemfileLock => Ecosystem::RubyGems,
-            Kind::ComposerLock => Ecosystem::Packagist,
-            Kind::GradleLockfile => Ecosystem::Maven,
-            Kind::PomXml => Ecosystem::Maven,
-            Kind::NugetLock => Ecosystem::NuGet,
-            Kind::DpkgStatus => Ecosystem::Debian,
-            Kind::ApkInstalled => Ecosystem::Alpine,
-            Kind::Sbom => return None,
-        })
+        self.format().ecosystem
     }
 
-    /// Parses the file's text. Credentials in the sources' URLs are dropped
-    /// here, once for every format (see [`strip_credentials`]).
+    /// How messages name the format (`Cargo.lock`, `requirements file`).
+    pub fn name(self) -> &'static str {
+        self.format().name
+    }
+
+    /// Parses the file's text; see [`Format::parse`].
     pub fn parse(self, text: &str) -> Result<Lockfile, ParseError> {
-        let mut lock = self.parse_raw(text)?;
-        for p in &mut lock.packages {
-            match &mut p.source {
-                Source::OtherRegistry(url) | Source::Url(url) | Source::Git { url, .. } => {
-                    if let std::borrow::Cow::Owned(clean) = strip_credentials(url) {
-                        *url = clean;
-                    }
-                }
-                Source::Registry | Source::Path(_) => {}
-            }
-        }
-        Ok(lock)
+        self.format().parse(text)
+    }
+}
+
+/// A parsed lockfile and where it was found: a project's lockfile, an SBOM,
+/// or an image's package database.
+#[derive(Debug)]
+pub struct Found {
+    /// As reported: relative to the scanned root, `/`-separated (for an
+    /// image, `image//path/in/image`).
+    pub path: String,
+    pub lockfile: Lockfile,
+    /// The distribution release of OS packages (`11` for Debian 11,
+    /// `v3.19` for Alpine): distro advisories are per release.
+    pub release: Option<String>,
+}
+
+impl Found {
+    /// Parses one file given the path to report and its content; `None` when
+    /// the file name is not a format pipeguard reads.
+    pub fn parse(shown: &str, content: &[u8]) -> Option<Result<Found, Malformed>> {
+        let name = shown.rsplit('/').next().unwrap_or(shown);
+        Some(Found::parse_as(detect(name)?, shown, content))
     }
 
-    fn parse_raw(self, text: &str) -> Result<Lockfile, ParseError> {
-        match self {
-            Kind::CargoLock => cargo_lock::parse(text),
-            Kind::PackageLock => package_lock::parse(text),
-            Kind::YarnLock => yarn_lock::parse(text),
-            Kind::PnpmLock => pnpm_lock::parse(text),
-            Kind::Requirements => requirements::parse(text),
-            Kind::PoetryLock => poetry_lock::parse(text),
-            Kind::PipfileLock => pipfile_lock::parse(text),
-            Kind::UvLock => uv_lock::parse(text),
-            Kind::GoMod => go_mod::parse(text),
-            Kind::GemfileLock => gemfile_lock::parse(text),
-            Kind::ComposerLock => composer_lock::parse(text),
-            Kind::GradleLockfile => gradle_lockfile::parse(text),
-            Kind::PomXml => pom_xml::parse(text),
-            Kind::NugetLock => nuget_lock::parse(text),
-            // OS package databases come out of image layers, parsed there.
-            Kind::Sbom => sbom::parse(text),
-            Kind::DpkgStatus | Kind::ApkInstalled => Err(ParseError {
-                line: 0,
-                message: "OS package databases are read by `pipeguard image`".into(),
+    /// Parses one file of a known format. Bytes that are not UTF-8 are
+    /// replaced rather than refused, so that one stray byte does not hide a
+    /// whole lockfile.
+    pub fn parse_as(format: &Format, shown: &str, content: &[u8]) -> Result<Found, Malformed> {
+        let text = String::from_utf8_lossy(content);
+        match format.parse(&text) {
+            Ok(lockfile) => Ok(Found {
+                path: shown.to_string(),
+                lockfile,
+                release: None,
+            }),
+            Err(error) => Err(Malformed {
+                kind: format.kind,
+                error,
             }),
         }
     }

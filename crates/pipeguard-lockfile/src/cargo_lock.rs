@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::{Kind, Lockfile, Package, ParseError, Source};
 use crate::Ecosystem;
+use crate::{Kind, Lockfile, Package, ParseError, Source};
 
 const CRATES_IO_GIT: &str = "https://github.com/rust-lang/crates.io-index";
 const CRATES_IO_SPARSE: &str = "https://index.crates.io/";
@@ -185,11 +185,11 @@ fn line_of_offset(text: &str, offset: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lockfile::test_util::find_version;
+    use crate::test_util::find_version;
 
     #[test]
     fn v3_workspace_duplicates_git_and_graph() {
-        let lock = parse(include_str!("../../tests/fixtures/cargo/v3/Cargo.lock")).unwrap();
+        let lock = parse(include_str!("../tests/fixtures/cargo/v3/Cargo.lock")).unwrap();
         assert!(lock.has_graph);
         assert_eq!(lock.kind, Kind::CargoLock);
         // The two workspace members are not packages.
@@ -256,7 +256,7 @@ mod tests {
 
     #[test]
     fn v4_sparse_and_fully_qualified_dependencies() {
-        let lock = parse(include_str!("../../tests/fixtures/cargo/v4/Cargo.lock")).unwrap();
+        let lock = parse(include_str!("../tests/fixtures/cargo/v4/Cargo.lock")).unwrap();
         assert_eq!(lock.packages.len(), 5);
         let syns: Vec<_> = lock
             .packages
@@ -289,7 +289,7 @@ mod tests {
 
     #[test]
     fn v1_metadata_checksums() {
-        let lock = parse(include_str!("../../tests/fixtures/cargo/v1/Cargo.lock")).unwrap();
+        let lock = parse(include_str!("../tests/fixtures/cargo/v1/Cargo.lock")).unwrap();
         let (libc_i, libc) = find_version(&lock, "libc", "0.2.40");
         assert_eq!(
             libc.integrity.as_deref(),

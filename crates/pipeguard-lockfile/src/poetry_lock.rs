@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
-use super::{Kind, Lockfile, Package, ParseError, Source};
 use crate::Ecosystem;
+use crate::{Kind, Lockfile, Package, ParseError, Source};
 
 #[derive(Deserialize)]
 struct RawLock {
@@ -207,11 +207,11 @@ pub(super) fn toml_error(text: &str, e: &toml::de::Error) -> ParseError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lockfile::test_util::{dep_names, find};
+    use crate::test_util::{dep_names, find};
 
     #[test]
     fn lock_format_1_1() {
-        let lock = parse(include_str!("../../tests/fixtures/poetry/poetry-1.1.lock")).unwrap();
+        let lock = parse(include_str!("../tests/fixtures/poetry/poetry-1.1.lock")).unwrap();
         assert_eq!(lock.kind, Kind::PoetryLock);
         assert!(lock.has_graph);
         let got: Vec<_> = lock
@@ -250,7 +250,7 @@ mod tests {
 
     #[test]
     fn lock_format_2() {
-        let lock = parse(include_str!("../../tests/fixtures/poetry/poetry-2.lock")).unwrap();
+        let lock = parse(include_str!("../tests/fixtures/poetry/poetry-2.lock")).unwrap();
         // The entry without a version is skipped.
         assert_eq!(lock.packages.len(), 10);
         assert!(lock.packages.iter().all(|p| p.name != "broken"));

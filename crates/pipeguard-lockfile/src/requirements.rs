@@ -7,8 +7,8 @@
 //! requirement is direct: the file is what the user asked for, and it records
 //! no graph.
 
-use super::{Kind, Lockfile, Package, ParseError, Source};
 use crate::Ecosystem;
+use crate::{Kind, Lockfile, Package, ParseError, Source};
 
 pub fn parse(text: &str) -> Result<Lockfile, ParseError> {
     let mut packages = Vec::new();
@@ -362,7 +362,7 @@ fn pinned_version(spec: &str, line: u32) -> Result<Option<String>, ParseError> {
 
 /// `https://pypi.org/simple` and its aliases are the default registry.
 fn non_pypi(url: &str) -> Option<String> {
-    (!super::poetry_lock::is_pypi(url)).then(|| url.to_string())
+    (!crate::poetry_lock::is_pypi(url)).then(|| url.to_string())
 }
 
 fn looks_like_artifact(req: &str) -> bool {
@@ -460,11 +460,11 @@ fn archive_version(target: &str, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lockfile::test_util::find;
+    use crate::test_util::find;
 
     #[test]
     fn pip_compile_with_hashes() {
-        let text = include_str!("../../tests/fixtures/requirements/requirements.txt");
+        let text = include_str!("../tests/fixtures/requirements/requirements.txt");
         let lock = parse(text).unwrap();
         assert_eq!(lock.kind, Kind::Requirements);
         assert!(!lock.has_graph);
@@ -507,7 +507,7 @@ mod tests {
 
     #[test]
     fn every_requirement_form() {
-        let text = include_str!("../../tests/fixtures/requirements/requirements-edge.txt");
+        let text = include_str!("../tests/fixtures/requirements/requirements-edge.txt");
         let lock = parse(text).unwrap();
         let django = find(&lock, "Django");
         assert_eq!((django.version.as_str(), django.line), ("4.2.11", 6));
@@ -587,7 +587,7 @@ mod tests {
 
     #[test]
     fn malformed_lines_are_errors_with_their_line() {
-        let text = include_str!("../../tests/fixtures/requirements/requirements-malformed.txt");
+        let text = include_str!("../tests/fixtures/requirements/requirements-malformed.txt");
         let err = parse(text).unwrap_err();
         assert_eq!(err.line, 2);
         assert_eq!(parse("ok==1.0\n-r\n").unwrap_err().line, 2);

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
-use super::{Kind, Lockfile, Package, ParseError, Source};
 use crate::Ecosystem;
+use crate::{Kind, Lockfile, Package, ParseError, Source};
 
 #[derive(Deserialize)]
 struct RawLock {
@@ -83,7 +83,7 @@ pub fn parse(text: &str) -> Result<Lockfile, ParseError> {
                     None => default_index,
                 };
                 match url {
-                    Some(url) if !super::poetry_lock::is_pypi(url) => {
+                    Some(url) if !crate::poetry_lock::is_pypi(url) => {
                         Source::OtherRegistry(url.to_string())
                     }
                     _ => Source::Registry,
@@ -182,7 +182,7 @@ mod tests {
 
     #[test]
     fn default_and_develop() {
-        let lock = parse(include_str!("../../tests/fixtures/pipenv/Pipfile.lock")).unwrap();
+        let lock = parse(include_str!("../tests/fixtures/pipenv/Pipfile.lock")).unwrap();
         assert_eq!(lock.kind, Kind::PipfileLock);
         assert!(!lock.has_graph);
         let got: Vec<_> = lock

@@ -8,9 +8,9 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::package_lock::{Seg, json_error, visit_entry_lines};
-use super::{Kind, Lockfile, Package, ParseError, Source};
 use crate::Ecosystem;
+use crate::package_lock::{Seg, json_error, visit_entry_lines};
+use crate::{Kind, Lockfile, Package, ParseError, Source};
 
 /// Hosts Packagist points `dist` at for packages it serves.
 const PACKAGIST_DIST_HOSTS: [&str; 5] = [
@@ -160,7 +160,7 @@ mod tests {
 
     #[test]
     fn packages_and_dev_packages() {
-        let lock = parse(include_str!("../../tests/fixtures/composer/composer.lock")).unwrap();
+        let lock = parse(include_str!("../tests/fixtures/composer/composer.lock")).unwrap();
         assert!(lock.has_graph);
         let summary: Vec<_> = lock
             .packages

@@ -7,8 +7,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Kind, Lockfile, Package, ParseError, Source};
 use crate::Ecosystem;
+use crate::{Kind, Lockfile, Package, ParseError, Source};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Section {
@@ -278,11 +278,11 @@ fn is_rubygems(remote: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lockfile::test_util::{dep_names, find};
+    use crate::test_util::{dep_names, find};
 
     #[test]
     fn sources_platforms_and_graph() {
-        let lock = parse(include_str!("../../tests/fixtures/bundler/Gemfile.lock")).unwrap();
+        let lock = parse(include_str!("../tests/fixtures/bundler/Gemfile.lock")).unwrap();
         assert_eq!(lock.kind, Kind::GemfileLock);
         assert!(lock.has_graph);
         let got: Vec<_> = lock
@@ -340,7 +340,7 @@ mod tests {
     #[test]
     fn checksums_section() {
         let lock = parse(include_str!(
-            "../../tests/fixtures/bundler/Gemfile-checksums.lock"
+            "../tests/fixtures/bundler/Gemfile-checksums.lock"
         ))
         .unwrap();
         let got: Vec<_> = lock

@@ -12,8 +12,8 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
-use super::{Kind, Lockfile, Package, ParseError, Source};
 use crate::Ecosystem;
+use crate::{Kind, Lockfile, Package, ParseError, Source};
 
 pub fn parse(text: &str) -> Result<Lockfile, ParseError> {
     // Editors on Windows may add a byte-order mark; it is not part of the data.
@@ -607,7 +607,7 @@ pub(super) fn json_error(e: serde_json::Error) -> ParseError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lockfile::test_util::find_version;
+    use crate::test_util::find_version;
 
     #[test]
     fn entry_lines_follow_keys_and_array_elements() {
@@ -630,10 +630,7 @@ mod tests {
 
     #[test]
     fn v3_workspaces_aliases_nesting_and_sources() {
-        let lock = parse(include_str!(
-            "../../tests/fixtures/npm/v3/package-lock.json"
-        ))
-        .unwrap();
+        let lock = parse(include_str!("../tests/fixtures/npm/v3/package-lock.json")).unwrap();
         assert!(lock.has_graph);
         let names: Vec<_> = lock
             .packages
@@ -727,10 +724,7 @@ mod tests {
 
     #[test]
     fn v1_nested_requires() {
-        let lock = parse(include_str!(
-            "../../tests/fixtures/npm/v1/npm-shrinkwrap.json"
-        ))
-        .unwrap();
+        let lock = parse(include_str!("../tests/fixtures/npm/v1/npm-shrinkwrap.json")).unwrap();
         let names: Vec<_> = lock
             .packages
             .iter()

@@ -6,8 +6,8 @@
 
 use std::collections::HashMap;
 
-use super::{Kind, Lockfile, Package, ParseError, Source};
 use crate::Ecosystem;
+use crate::{Kind, Lockfile, Package, ParseError, Source};
 
 fn ecosystem_of(purl_type: &str, namespace: &str) -> Option<Ecosystem> {
     Some(match purl_type {

@@ -6,9 +6,9 @@
 
 use std::collections::HashMap;
 
-use super::package_lock::{npm_source, split_descriptor};
-use super::{Kind, Lockfile, Package, ParseError, Source};
 use crate::Ecosystem;
+use crate::package_lock::{npm_source, split_descriptor};
+use crate::{Kind, Lockfile, Package, ParseError, Source};
 
 #[derive(Default)]
 struct Entry {
@@ -330,11 +330,11 @@ fn token(s: &str) -> Result<(String, &str), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lockfile::test_util::find_version;
+    use crate::test_util::find_version;
 
     #[test]
     fn classic() {
-        let lock = parse(include_str!("../../tests/fixtures/yarn/classic/yarn.lock")).unwrap();
+        let lock = parse(include_str!("../tests/fixtures/yarn/classic/yarn.lock")).unwrap();
         assert!(lock.has_graph);
         let names: Vec<_> = lock
             .packages
@@ -402,7 +402,7 @@ mod tests {
 
     #[test]
     fn berry() {
-        let lock = parse(include_str!("../../tests/fixtures/yarn/berry/yarn.lock")).unwrap();
+        let lock = parse(include_str!("../tests/fixtures/yarn/berry/yarn.lock")).unwrap();
         assert!(lock.has_graph);
         let names: Vec<_> = lock
             .packages
