@@ -53,8 +53,15 @@ impl Audit for DeploySecretsInTestJob {
         &META
     }
 
-    fn job(&self, _wf: &Workflow, job: &Job, out: &mut Sink) {
-        if job.uses.is_some() || job.environment.is_some() || deploys(job).is_some() {
+    fn job(&self, wf: &Workflow, job: &Job, out: &mut Sink) {
+        // Pushing an image is publishing: the registry credentials belong
+        // in that job (regression: 5 of 7 findings on image-pushing jobs
+        // said they "deploy nothing").
+        if job.uses.is_some()
+            || job.environment.is_some()
+            || deploys(job).is_some()
+            || crate::permissions::pushes_image(wf, job).is_some()
+        {
             return;
         }
         let found = secret_in(job.env).or_else(|| {
