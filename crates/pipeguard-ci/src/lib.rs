@@ -153,7 +153,7 @@ pub fn suggest_permissions(path: &Path, settings: &Settings) -> Vec<(String, Str
                 let needs = permissions::job_needs(&wf, job);
                 let block = needs.block().unwrap_or_else(|| {
                     format!(
-                        "# permissions unknown: {} not in the knowledge base (declare under [ci.actions] in pipeguard.toml)",
+                        "# permissions unknown: cannot tell what {} do with the token (declare actions under [ci.actions] in pipeguard.toml)",
                         needs.unknown.join(", ")
                     )
                 });

@@ -80,7 +80,7 @@ impl Audit for ExcessivePermissions {
                             &at,
                             &format!("default:{}", job.id),
                             format!(
-                                "Job `{}` declares no `permissions:` and neither does the workflow, so its token gets the repository default (read-write on many repositories). Its needs are unknown: {} not in the knowledge base (declare under [ci.actions] in pipeguard.toml).",
+                                "Job `{}` declares no `permissions:` and neither does the workflow, so its token gets the repository default (read-write on many repositories). What it needs is unknown: pipeguard cannot tell what {} do with the token (declare actions under [ci.actions] in pipeguard.toml).",
                                 job.id,
                                 needs.unknown_list()
                             ),
