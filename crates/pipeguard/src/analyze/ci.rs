@@ -29,7 +29,19 @@ pub(crate) fn analyze_paths(scope: &Scope, paths: &[PathBuf]) -> anyhow::Result<
     let mut findings = Vec::new();
     let (mut n, mut bytes) = (0, 0);
     for path in paths {
-        let found = pipeguard_ci::files(path);
+        // Paths under a directory are shown under it as given, so that
+        // two directories' `.github/workflows/ci.yml` stay apart.
+        let found: Vec<(PathBuf, String)> = pipeguard_ci::files(path)
+            .into_iter()
+            .map(|(p, rel)| {
+                let shown = if path.is_dir() {
+                    shown_under(path, &rel)
+                } else {
+                    rel
+                };
+                (p, shown)
+            })
+            .collect();
         if found.is_empty() && path.is_file() {
             problems.push(Problem {
                 path: path.display().to_string(),
@@ -47,6 +59,15 @@ pub(crate) fn analyze_paths(scope: &Scope, paths: &[PathBuf]) -> anyhow::Result<
         files.extend(found);
     }
     Ok(audited(scope, &files, findings, problems, n, bytes))
+}
+
+/// `rel` (a path found under `dir`) as the user would write it.
+pub(crate) fn shown_under(dir: &Path, rel: &str) -> String {
+    let d = dir.to_string_lossy().replace('\\', "/");
+    match d.trim_end_matches('/') {
+        "" | "." => rel.to_string(),
+        d => format!("{d}/{rel}"),
+    }
 }
 
 /// Whether `paths` is the single-directory case the tree walk covers.

@@ -46,6 +46,11 @@ pub fn run(a: CiArgs) -> anyhow::Result<i32> {
             let settings =
                 pipeguard_ci::settings(&policy, pipeguard_ci::repo_root(path).as_deref());
             for (file, job, block) in pipeguard_ci::suggest_permissions(path, &settings) {
+                let file = match a.paths.len() {
+                    1 => file,
+                    _ if path.is_dir() => analyze::ci::shown_under(path, &file),
+                    _ => file,
+                };
                 out.push_str(&format!("# {file}: job {job}\n{block}\n\n"));
             }
         }
@@ -57,6 +62,11 @@ pub fn run(a: CiArgs) -> anyhow::Result<i32> {
             let settings =
                 pipeguard_ci::settings(&policy, pipeguard_ci::repo_root(path).as_deref());
             for f in pipeguard_ci::fix(path, &settings).context("cannot write a fixed workflow")? {
+                let f = if path.is_dir() && a.paths.len() > 1 {
+                    analyze::ci::shown_under(path, &f)
+                } else {
+                    f
+                };
                 eprintln!("pipeguard: fixed {f}");
             }
         }
