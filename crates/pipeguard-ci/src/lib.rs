@@ -57,10 +57,7 @@ pub fn classify_text(text: &str) -> Option<CiFile> {
         } else if doc.get("on").is_some() && doc.get("jobs").is_some() {
             Some(CiFile::GithubWorkflow)
         } else if doc.get("stages").is_some()
-            || doc
-                .entries()
-                .iter()
-                .any(|(_, v)| v.get("script").is_some())
+            || doc.entries().iter().any(|(_, v)| v.get("script").is_some())
         {
             Some(CiFile::Gitlab)
         } else {

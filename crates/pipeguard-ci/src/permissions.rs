@@ -264,7 +264,9 @@ pub fn pushes_image(wf: &Workflow, job: &Job) -> Option<String> {
             }
             if action_matches(a, "goreleaser/goreleaser-action")
                 && input_value(wf, job, s, "args").is_none_or(|v| {
-                    !v.contains("--snapshot") && !v.contains("--skip=publish") && !v.contains("build")
+                    !v.contains("--snapshot")
+                        && !v.contains("--skip=publish")
+                        && !v.contains("build")
                 })
             {
                 return Some("goreleaser/goreleaser-action".into());
@@ -337,9 +339,9 @@ fn holds(e: &ActionEntry, wf: &Workflow, job: &Job, step: &Step) -> bool {
         Some("ghcr-login") => ghcr_login(wf, job, step),
         Some("ghcr-push") => {
             let logged_in = job.steps.iter().any(|s| ghcr_login(wf, job, s));
-            let tagged = ["tags", "targets", "set"].iter().any(|k| {
-                input_value(wf, job, step, k).is_some_and(|t| t.contains("ghcr.io"))
-            });
+            let tagged = ["tags", "targets", "set"]
+                .iter()
+                .any(|k| input_value(wf, job, step, k).is_some_and(|t| t.contains("ghcr.io")));
             // The push step itself must push (`push: true`), or, for
             // goreleaser, the job's push detection must say so.
             let pushing = match step.action() {
@@ -399,7 +401,10 @@ fn step_needs(wf: &Workflow, job: &Job, step: &Step, out: &mut Needs, depth: usi
             out.unknown(uses);
         }
     }
-    if let Some(a) = step.action().filter(|a| !a.starts_with("./") && !a.starts_with("docker://")) {
+    if let Some(a) = step
+        .action()
+        .filter(|a| !a.starts_with("./") && !a.starts_with("docker://"))
+    {
         // The policy's declaration replaces the knowledge base's entry: the
         // user knows their fork or their internal action best.
         let declared = wf
@@ -414,7 +419,11 @@ fn step_needs(wf: &Workflow, job: &Job, step: &Step, out: &mut Needs, depth: usi
             }
         } else {
             let mut known = false;
-            for e in knowledge().action.iter().filter(|e| action_matches(a, &e.uses)) {
+            for e in knowledge()
+                .action
+                .iter()
+                .filter(|e| action_matches(a, &e.uses))
+            {
                 known = true;
                 if holds(e, wf, job, step) {
                     for (scope, access) in &e.needs {
@@ -550,12 +559,18 @@ mod tests {
         for e in &k.action {
             assert!(!e.note.trim().is_empty(), "{} has no source note", e.uses);
             for (scope, access) in &e.needs {
-                assert!(pipeguard_core::policy::TOKEN_SCOPES.contains(&scope.as_str()), "{}: scope {scope}", e.uses);
+                assert!(
+                    pipeguard_core::policy::TOKEN_SCOPES.contains(&scope.as_str()),
+                    "{}: scope {scope}",
+                    e.uses
+                );
                 assert!(["read", "write"].contains(&access.as_str()), "{}", e.uses);
             }
             if let Some(c) = &e.cond {
                 assert!(
-                    c.check.as_deref().is_none_or(|x| x == "ghcr-login" || x == "ghcr-push"),
+                    c.check
+                        .as_deref()
+                        .is_none_or(|x| x == "ghcr-login" || x == "ghcr-push"),
                     "{}: unknown check",
                     e.uses
                 );
@@ -573,5 +588,4 @@ mod tests {
         assert_ne!(list, create);
         assert!(command_entry("gh api repos/x/y").is_some_and(|c| c.skip));
     }
-
 }

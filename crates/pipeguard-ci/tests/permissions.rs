@@ -22,7 +22,9 @@ fn suggest(text: &str, settings: &Settings) -> BTreeMap<String, String> {
 }
 
 fn workflow(on: &str, env: &str, steps: &str) -> String {
-    format!("name: t\non: {on}\n{env}jobs:\n  job:\n    runs-on: ubuntu-latest\n    steps:\n{steps}")
+    format!(
+        "name: t\non: {on}\n{env}jobs:\n  job:\n    runs-on: ubuntu-latest\n    steps:\n{steps}"
+    )
 }
 
 /// One case per action the issue names or the knowledge base gained for
@@ -217,7 +219,8 @@ fn every_knowledge_base_action_is_known() {
     }
     let got = suggest(&workflow("push", "", &steps), &Settings::default());
     assert!(
-        got.get("job").is_some_and(|b| b.starts_with("permissions:")),
+        got.get("job")
+            .is_some_and(|b| b.starts_with("permissions:")),
         "{got:?}"
     );
 }
@@ -401,7 +404,11 @@ fn fix_round_trip_over_all_workflow_fixtures_keeps_needed_permissions() {
                 if jb.permissions.is_some() || ja.permissions.is_none() {
                     continue;
                 }
-                assert!(needs.known(), "{rel}: job {} was fixed though unknown", jb.id);
+                assert!(
+                    needs.known(),
+                    "{rel}: job {} was fixed though unknown",
+                    jb.id
+                );
                 let granted = ja.permissions.expect("a block");
                 for (scope, access) in &needs.scopes {
                     let g = granted.get(scope).and_then(|v| v.str());

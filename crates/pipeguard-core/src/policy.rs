@@ -409,7 +409,10 @@ impl Policy {
             if uses.split('/').filter(|p| !p.is_empty()).count() < 2 {
                 return Err(invalid(
                     at,
-                    format!("[ci.actions] `{}` is not an `owner/name[/path]` action", redact_quoted(name)),
+                    format!(
+                        "[ci.actions] `{}` is not an `owner/name[/path]` action",
+                        redact_quoted(name)
+                    ),
                 ));
             }
             let mut needs = std::collections::BTreeMap::new();
@@ -671,6 +674,41 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "p.toml:2: fail-on: unknown severity `severe` (expected critical, high, medium, low or info)"
+        );
+    }
+
+    #[test]
+    fn ci_actions_are_declared_with_validated_scopes() {
+        let p = Policy::parse(
+            "[ci.actions.\"Acme/Release@v2\"]\npermissions = { contents = \"write\", pull-requests = \"read\", issues = \"none\" }\n",
+            "pipeguard.toml",
+        )
+        .expect("valid");
+        let needs =
+            p.ci.actions
+                .get("acme/release")
+                .expect("lowercase, without the ref");
+        assert_eq!(needs.get("contents").map(String::as_str), Some("write"));
+        assert_eq!(needs.get("issues").map(String::as_str), Some("none"));
+        let err = Policy::parse(
+            "\n[ci.actions.\"acme/release\"]\npermissions = { content = \"write\" }\n",
+            "pipeguard.toml",
+        )
+        .expect_err("unknown scope")
+        .to_string();
+        assert!(
+            err.starts_with("pipeguard.toml:2:") && err.contains("`content`"),
+            "{err}"
+        );
+        let err = Policy::parse(
+            "[ci.actions.\"acme/release\"]\npermissions = { contents = \"admin\" }\n",
+            "pipeguard.toml",
+        )
+        .expect_err("bad access")
+        .to_string();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(
+            Policy::parse("[ci.actions.release]\npermissions = {}\n", "pipeguard.toml").is_err()
         );
     }
 

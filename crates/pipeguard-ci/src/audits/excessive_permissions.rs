@@ -2,7 +2,6 @@
 
 use pipeguard_core::{Confidence, Severity, rule_meta};
 
-
 use super::{Audit, Meta, NodeSink, Sink};
 use crate::model::{FileKind, Job, Workflow};
 use crate::permissions;

@@ -52,10 +52,12 @@ impl Audit for UnusedIdToken {
         let Some(v) = job.permissions.and_then(|p| p.get("id-token")) else {
             return;
         };
-        if v.str() == Some("write") && !job
+        if v.str() == Some("write")
+            && !job
                 .steps
                 .iter()
-                .any(|s| permissions::exchanges_oidc(wf, job, s)) {
+                .any(|s| permissions::exchanges_oidc(wf, job, s))
+        {
             out.report(
                 &META,
                 v,

@@ -12,7 +12,8 @@ pub(crate) fn analyze(scope: &Scope) -> anyhow::Result<Outcome> {
         Some(_) => changed_files(scope, |p| pipeguard_ci::classify(p).is_some()),
         None => pipeguard_ci::files(scope.root),
     };
-    let settings = pipeguard_ci::settings(scope.policy, pipeguard_ci::repo_root(scope.root).as_deref());
+    let settings =
+        pipeguard_ci::settings(scope.policy, pipeguard_ci::repo_root(scope.root).as_deref());
     let o = pipeguard_ci::scan_files(&files, &settings);
     Ok(audited(
         scope, &files, o.findings, o.problems, o.files, o.bytes,
@@ -50,7 +51,8 @@ pub(crate) fn analyze_paths(scope: &Scope, paths: &[PathBuf]) -> anyhow::Result<
             });
             continue;
         }
-        let settings = pipeguard_ci::settings(scope.policy, pipeguard_ci::repo_root(path).as_deref());
+        let settings =
+            pipeguard_ci::settings(scope.policy, pipeguard_ci::repo_root(path).as_deref());
         let o = pipeguard_ci::scan_files(&found, &settings);
         findings.extend(o.findings);
         problems.extend(o.problems);
