@@ -271,3 +271,23 @@ impl<'a> Workflow<'a> {
         .find(|t| self.triggered_by(t))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_expressions_resolve_step_then_job_then_workflow() {
+        let text = "on: push\nenv:\n  REGISTRY: ghcr.io\n  HOST: ${{ env.REGISTRY }}\n  OWNER: wf\njobs:\n  a:\n    runs-on: x\n    env:\n      OWNER: job\n    steps:\n      - uses: docker/login-action@v3\n        env:\n          OWNER: step\n        with:\n          registry: ${{ env.HOST }}\n";
+        let docs = crate::yaml::load(text).expect("yaml");
+        let wf = Workflow::from_node("w.yml", &docs[0]).expect("workflow");
+        let (job, step) = (&wf.jobs[0], &wf.jobs[0].steps[0]);
+        assert_eq!(wf.resolve(job, step, "${{ env.HOST }}/x"), "ghcr.io/x");
+        assert_eq!(wf.resolve(job, step, "${{env.OWNER}}"), "step");
+        assert_eq!(
+            wf.resolve(job, step, "${{ vars.REGISTRY }}/${{ env.NOPE }}"),
+            "${{ vars.REGISTRY }}/${{ env.NOPE }}"
+        );
+        assert_eq!(wf.resolve(job, step, "plain"), "plain");
+    }
+}

@@ -288,7 +288,9 @@ pub fn pushes_image(wf: &Workflow, job: &Job) -> Option<String> {
                 | ["crane", "push", ..]
                 | ["oras", "push", ..]
                 | ["ko", "publish" | "build" | "resolve" | "apply", ..] => {
-                    !words.contains(&"--push=false")
+                    !["--push=false", "--local", "-L"]
+                        .iter()
+                        .any(|f| words.contains(f))
                 }
                 ["docker", "buildx", "build" | "bake", ..] => {
                     words.contains(&"--push") || seg.contains("type=registry")

@@ -14,7 +14,10 @@ rule_meta! {
     /// ## What it does
     /// Flags deployment or publishing secrets (`secrets.PROD_*`,
     /// `secrets.*DEPLOY*`, `secrets.NPM_TOKEN`, `secrets.PYPI_*`, cloud keys …)
-    /// handed to a job that only builds or tests.
+    /// handed to a job that only builds or tests. A job that deploys, or pushes
+    /// an image or chart (`docker/build-push-action` with `push: true`,
+    /// `docker push`, goreleaser, `ko publish`, `helm push`), publishes and is
+    /// not reported.
     ///
     /// ## Why is this bad
     /// Duties should be segregated: a test job runs the most untrusted code in

@@ -13,7 +13,11 @@ rule_meta! {
     /// ## What it does
     /// Flags workflows whose jobs get the repository's default token permissions
     /// (no `permissions:` anywhere), `permissions: write-all`, and write scopes
-    /// that no step of the job needs.
+    /// that no step of the job needs. What a job needs comes from the knowledge
+    /// base of actions and commands (`data/actions.toml`) and the policy's
+    /// `[ci.actions]`; when a step is unknown there (or is a Docker, local or
+    /// `github-script` step), no scope is called unused and no replacement is
+    /// offered.
     ///
     /// ## Why is this bad
     /// Every step, including third-party actions and build scripts, can use the
