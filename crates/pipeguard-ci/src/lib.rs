@@ -146,7 +146,7 @@ pub fn suggest_permissions(path: &Path, settings: &Settings) -> Vec<(String, Str
                 continue;
             };
             let wf = wf.with_settings(settings);
-            for job in wf.jobs.iter().filter(|j| j.uses.is_none()) {
+            for job in &wf.jobs {
                 let needs = permissions::job_needs(&wf, job);
                 let block = needs.block().unwrap_or_else(|| {
                     format!(

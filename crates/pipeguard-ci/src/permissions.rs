@@ -461,18 +461,50 @@ fn step_needs(wf: &Workflow, job: &Job, step: &Step, out: &mut Needs, depth: usi
     }
 }
 
-/// What the job's token needs. A reusable-workflow call is unknown: its
-/// needs are in the callee.
+/// What the job's token needs. A reusable-workflow call needs what the
+/// callee's jobs need together when the callee is in the repository
+/// (`./.github/workflows/x.yml`); any other callee is unknown.
 pub fn job_needs(wf: &Workflow, job: &Job) -> Needs {
     let mut out = Needs::default();
+    job_needs_into(wf, job, &mut out, 0);
+    out
+}
+
+fn job_needs_into(wf: &Workflow, job: &Job, out: &mut Needs, depth: usize) {
     if let Some(u) = job.uses {
-        out.unknown(u.str().unwrap_or("reusable workflow"));
-        return out;
+        let callee = u.str().unwrap_or("reusable workflow");
+        if callee.starts_with("./") && depth < 4 {
+            reusable_workflow(wf, callee, out, depth);
+        } else {
+            out.unknown(callee);
+        }
+        return;
     }
     for s in &job.steps {
-        step_needs(wf, job, s, &mut out, 0);
+        step_needs(wf, job, s, out, depth);
     }
-    out
+}
+
+fn reusable_workflow(wf: &Workflow, callee: &str, out: &mut Needs, depth: usize) {
+    let path = callee.split('@').next().unwrap_or(callee);
+    let text =
+        wf.settings.root.as_ref().and_then(|root| {
+            std::fs::read_to_string(root.join(path.trim_start_matches("./"))).ok()
+        });
+    let docs = text.and_then(|t| crate::yaml::load(&t).ok());
+    let mut found = false;
+    for doc in docs.iter().flatten() {
+        if let Some(called) = crate::model::Workflow::from_node(path, doc) {
+            let called = called.with_settings(wf.settings);
+            for j in &called.jobs {
+                job_needs_into(&called, j, out, depth + 1);
+            }
+            found = true;
+        }
+    }
+    if !found {
+        out.unknown(callee);
+    }
 }
 
 /// Whether `action` (`owner/name[/path]`) is in the knowledge base.

@@ -344,6 +344,16 @@ fn a_local_composite_action_is_read_from_the_repository() {
         "on: pull_request\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - uses: ./.github/actions/comment\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - uses: ./.github/actions/node\n",
     )
     .expect("write");
+    std::fs::write(
+        root.join(".github/workflows/release.yml"),
+        "on: workflow_call\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: softprops/action-gh-release@v2\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join(".github/workflows/caller.yml"),
+        "on: push\njobs:\n  local:\n    uses: ./.github/workflows/release.yml\n  remote:\n    uses: acme/workflows/.github/workflows/release.yml@v1\n",
+    )
+    .expect("write");
     let settings = Settings {
         root: Some(root.to_path_buf()),
         ..Settings::default()
@@ -359,6 +369,16 @@ fn a_local_composite_action_is_read_from_the_repository() {
     assert!(
         got.get("b")
             .is_some_and(|b| b.contains("unknown") && b.contains("./.github/actions/node")),
+        "{got:?}"
+    );
+    // Reusable workflows: the repository's own is read, another is unknown.
+    assert_eq!(
+        got.get("local").map(String::as_str),
+        Some("permissions:\n  contents: write")
+    );
+    assert!(
+        got.get("remote")
+            .is_some_and(|b| b.contains("unknown") && b.contains("acme/workflows")),
         "{got:?}"
     );
 }
