@@ -70,8 +70,10 @@ struct Cond {
     /// The workflow runs on one of these events.
     #[serde(default)]
     event: Vec<String>,
-    /// Evaluated in code: `ghcr-login` (a GHCR login with the job's token)
-    /// or `ghcr-push` (that, and the job pushes an image).
+    /// Evaluated in code: `ghcr-login` (this step logs in to GHCR with the
+    /// job's token) or `ghcr-push` (the job logs in to GHCR so, or this step
+    /// tags `ghcr.io`, and this step pushes; for a login or goreleaser step:
+    /// the job pushes an image).
     check: Option<String>,
 }
 
@@ -347,7 +349,12 @@ fn holds(e: &ActionEntry, wf: &Workflow, job: &Job, step: &Step) -> bool {
             // The push step itself must push (`push: true`), or, for
             // goreleaser, the job's push detection must say so.
             let pushing = match step.action() {
-                Some(a) if action_matches(a, "goreleaser/goreleaser-action") => {
+                // A login pushes nothing itself; whatever pushes after it
+                // in the job uses its credentials.
+                Some(a)
+                    if action_matches(a, "goreleaser/goreleaser-action")
+                        || action_matches(a, "docker/login-action") =>
+                {
                     pushes_image(wf, job).is_some()
                 }
                 _ => input_value(wf, job, step, "push").is_some_and(|v| truthy(&v)),

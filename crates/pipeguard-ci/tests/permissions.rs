@@ -117,6 +117,12 @@ fn suggested_blocks_for_the_actions_of_issue_15() {
             "permissions:\n  packages: read",
         ),
         (
+            "docker/login-action to ghcr.io, then `docker buildx build --push` of an env image",
+            "push",
+            "      - uses: docker/login-action@v3\n        with:\n          registry: ghcr.io\n          username: ${{ github.actor }}\n          password: ${{ github.token }}\n      - run: docker buildx build --push -t \"$IMAGE\" .\n        env:\n          IMAGE: ghcr.io/${{ github.repository }}:edge\n",
+            "permissions:\n  packages: write",
+        ),
+        (
             "docker/build-push-action to Docker Hub",
             "push",
             "      - uses: docker/login-action@v3\n        with:\n          username: ${{ secrets.DOCKERHUB_USERNAME }}\n          password: ${{ secrets.DOCKERHUB_TOKEN }}\n      - uses: docker/build-push-action@v6\n        with:\n          push: true\n          tags: acme/app:latest\n",
