@@ -33,6 +33,17 @@ fn block_value(line: Option<&&str>) -> bool {
 
 /// Returns the fixed text, or `None` when there is nothing to fix.
 pub fn fix_text(rel: &str, text: &str) -> Option<String> {
+    fix_text_with(rel, text, &crate::model::NO_SETTINGS)
+}
+
+/// [`fix_text`] with the policy's declared actions and the repository root.
+///
+/// A job whose needs are unknown (an action the knowledge base does not
+/// know, a local or Docker action, `gh api` …) is never changed: a
+/// permissions block computed without that step could take away a scope it
+/// needs, and `persist-credentials: false` could break a step that pushes
+/// with the checkout's credentials.
+pub fn fix_text_with(rel: &str, text: &str, settings: &crate::model::Settings) -> Option<String> {
     let docs = yaml::load(text).ok()?;
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let mut inserts: Vec<Insert> = Vec::new();
@@ -40,6 +51,7 @@ pub fn fix_text(rel: &str, text: &str) -> Option<String> {
         let Some(wf) = Workflow::from_node(rel, doc) else {
             continue;
         };
+        let wf = wf.with_settings(settings);
         if wf.kind != FileKind::Workflow {
             continue;
         }
@@ -53,6 +65,10 @@ pub fn fix_text(rel: &str, text: &str) -> Option<String> {
             .filter_map(|f| f.locations[0].line)
             .collect();
         for job in &wf.jobs {
+            let needs = permissions::job_needs(&wf, job);
+            if !needs.known() {
+                continue;
+            }
             // Only a job that is a block mapping can take a key by
             // insertion (a third fuzz crash: a job whose value was a
             // scalar got a `permissions:` line that broke the file).
@@ -65,7 +81,7 @@ pub fn fix_text(rel: &str, text: &str) -> Option<String> {
             {
                 let pad = " ".repeat((job.node.col as usize).saturating_sub(1));
                 let mut block = vec![format!("{pad}permissions:")];
-                let needed = permissions::minimal(job);
+                let needed = needs.scopes();
                 if needed.is_empty() {
                     block[0].push_str(" {}");
                 }

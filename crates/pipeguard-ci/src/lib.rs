@@ -25,6 +25,8 @@ pub enum CiFile {
     Gitlab,
 }
 
+pub use model::Settings;
+
 pub fn classify(rel: &str) -> Option<CiFile> {
     let name = rel.rsplit('/').next().unwrap_or(rel);
     let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
@@ -39,8 +41,65 @@ pub fn classify(rel: &str) -> Option<CiFile> {
     }
 }
 
+/// What a YAML file is by its content, wherever it lives: a GitHub workflow
+/// has `on:` and `jobs:`, a composite action `runs: using: composite`, a
+/// GitLab pipeline `stages:` or top-level jobs with a `script:`.
+pub fn classify_text(text: &str) -> Option<CiFile> {
+    let docs = yaml::load(text).ok()?;
+    docs.iter().find_map(|doc| {
+        if doc
+            .get("runs")
+            .and_then(|r| r.get("using"))
+            .and_then(yaml::Node::str)
+            == Some("composite")
+        {
+            Some(CiFile::Action)
+        } else if doc.get("on").is_some() && doc.get("jobs").is_some() {
+            Some(CiFile::GithubWorkflow)
+        } else if doc.get("stages").is_some()
+            || doc.entries().iter().any(|(_, v)| v.get("script").is_some())
+        {
+            Some(CiFile::Gitlab)
+        } else {
+            None
+        }
+    })
+}
+
+/// The audit settings for a policy and a repository root.
+pub fn settings(policy: &pipeguard_core::Policy, root: Option<&Path>) -> Settings {
+    Settings {
+        actions: policy.ci.actions.clone(),
+        root: root.map(Path::to_path_buf),
+    }
+}
+
+/// The repository a path belongs to: the path itself when it is a
+/// directory, else the nearest parent holding `.github` or `.git`.
+pub fn repo_root(path: &Path) -> Option<std::path::PathBuf> {
+    if path.is_dir() {
+        return Some(path.to_path_buf());
+    }
+    let abs = std::fs::canonicalize(path).ok()?;
+    abs.ancestors()
+        .skip(1)
+        .find(|d| d.join(".github").is_dir() || d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
 /// Audits one file's text.
 pub fn audit_text(rel: &str, kind: CiFile, text: &str) -> Result<Vec<Finding>, Problem> {
+    audit_text_with(rel, kind, text, &model::NO_SETTINGS)
+}
+
+/// Audits one file's text with the policy's declared actions and the
+/// repository root (for local actions).
+pub fn audit_text_with(
+    rel: &str,
+    kind: CiFile,
+    text: &str,
+    settings: &Settings,
+) -> Result<Vec<Finding>, Problem> {
     let docs = yaml::load(text).map_err(|e| Problem {
         path: rel.to_string(),
         line: Some(e.line.max(1)),
@@ -52,7 +111,7 @@ pub fn audit_text(rel: &str, kind: CiFile, text: &str) -> Result<Vec<Finding>, P
             CiFile::Gitlab => audits::audit_gitlab(doc, &mut sink),
             CiFile::GithubWorkflow | CiFile::Action => {
                 if let Some(wf) = model::Workflow::from_node(rel, doc) {
-                    audits::run(&wf, &mut sink);
+                    audits::run(&wf.with_settings(settings), &mut sink);
                 } else if kind == CiFile::GithubWorkflow && doc.get("jobs").is_none() {
                     return Err(Problem {
                         path: rel.to_string(),
@@ -67,10 +126,12 @@ pub fn audit_text(rel: &str, kind: CiFile, text: &str) -> Result<Vec<Finding>, P
 }
 
 /// The minimal `permissions:` block of every job of every GitHub workflow
-/// under `root`: (file, job id, block as YAML).
-pub fn suggest_permissions(root: &Path) -> Vec<(String, String, String)> {
+/// at `path` (a directory, or one file of any name): (file, job id, block
+/// as YAML). A job whose needs are unknown gets a comment naming what is
+/// unknown instead of a block.
+pub fn suggest_permissions(path: &Path, settings: &Settings) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
-    for (path, rel, kind) in ci_files(root) {
+    for (path, rel, kind) in ci_files(path) {
         if kind != CiFile::GithubWorkflow {
             continue;
         }
@@ -84,15 +145,15 @@ pub fn suggest_permissions(root: &Path) -> Vec<(String, String, String)> {
             let Some(wf) = model::Workflow::from_node(&rel, doc) else {
                 continue;
             };
-            for job in wf.jobs.iter().filter(|j| j.uses.is_none()) {
-                let perms = permissions::minimal(job);
-                let mut block = String::from("permissions:");
-                if perms.is_empty() {
-                    block.push_str(" {}");
-                }
-                for (k, v) in perms {
-                    block.push_str(&format!("\n  {k}: {v}"));
-                }
+            let wf = wf.with_settings(settings);
+            for job in &wf.jobs {
+                let needs = permissions::job_needs(&wf, job);
+                let block = needs.block().unwrap_or_else(|| {
+                    format!(
+                        "# permissions unknown: cannot tell what {} do with the token (declare actions under [ci.actions] in pipeguard.toml)",
+                        needs.unknown.join(", ")
+                    )
+                });
                 out.push((rel.clone(), job.id.clone(), block));
             }
         }
@@ -100,7 +161,21 @@ pub fn suggest_permissions(root: &Path) -> Vec<(String, String, String)> {
     out
 }
 
-fn ci_files(root: &Path) -> Vec<(std::path::PathBuf, String, CiFile)> {
+/// The CI files at `path`: under it when it is a directory (by their
+/// place: `.github/workflows/`, `action.yml`, `.gitlab-ci.yml`), or the file
+/// itself, by its name or else its content, reported as given.
+fn ci_files(path: &Path) -> Vec<(std::path::PathBuf, String, CiFile)> {
+    if path.is_file() {
+        let rel = path.to_string_lossy().replace('\\', "/");
+        let kind = classify(&rel).or_else(|| {
+            let text = std::fs::read_to_string(path).ok()?;
+            classify_text(&text)
+        });
+        return kind
+            .map(|k| vec![(path.to_path_buf(), rel, k)])
+            .unwrap_or_default();
+    }
+    let root = path;
     let walker = pipeguard_core::walk::builder(root, false, &["node_modules"]).build();
     let mut files = Vec::new();
     for e in walker.flatten() {
@@ -116,22 +191,22 @@ fn ci_files(root: &Path) -> Vec<(std::path::PathBuf, String, CiFile)> {
     files
 }
 
-/// Every CI file under `root`: (path on disk, path as reported).
+/// Every CI file at `path` (see [`ci_files`]): (path on disk, path as reported).
 pub fn files(root: &Path) -> Vec<(std::path::PathBuf, String)> {
     ci_files(root).into_iter().map(|(p, r, _)| (p, r)).collect()
 }
 
-/// Applies the safe fixes to every workflow under `root`; returns the files changed.
-pub fn fix(root: &Path) -> std::io::Result<Vec<String>> {
+/// Applies the safe fixes to every workflow at `path`; returns the files changed.
+pub fn fix(path: &Path, settings: &Settings) -> std::io::Result<Vec<String>> {
     let mut changed = Vec::new();
-    for (path, rel, kind) in ci_files(root) {
+    for (path, rel, kind) in ci_files(path) {
         if kind != CiFile::GithubWorkflow {
             continue;
         }
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
-        if let Some(fixed) = fix::fix_text(&rel, &text) {
+        if let Some(fixed) = fix::fix_text_with(&rel, &text, settings) {
             std::fs::write(&path, fixed)?;
             changed.push(rel);
         }
@@ -141,32 +216,40 @@ pub fn fix(root: &Path) -> std::io::Result<Vec<String>> {
 
 /// Audits every CI file under `root` (or `root` itself).
 pub fn scan(root: &Path) -> Outcome {
-    scan_files(&files(root))
+    let settings = Settings {
+        root: repo_root(root),
+        ..Settings::default()
+    };
+    scan_files(&files(root), &settings)
 }
 
-/// Audits the given files: (path on disk, path as reported). Files that are
-/// not CI files (by their reported path) are skipped.
-pub fn scan_files(files: &[(std::path::PathBuf, String)]) -> Outcome {
+/// Audits the given files: (path on disk, path as reported). A file is
+/// classified by its reported path, else by its content; files that are
+/// neither are skipped.
+pub fn scan_files(files: &[(std::path::PathBuf, String)], settings: &Settings) -> Outcome {
     let mut out = Outcome::default();
     for (path, rel) in files {
-        let Some(kind) = classify(rel) else {
-            continue;
-        };
+        let by_name = classify(rel);
         let rel = rel.clone();
         let text = match std::fs::read(path) {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(e) => {
-                out.problems.push(Problem {
-                    path: rel,
-                    line: None,
-                    message: format!("cannot read: {e}"),
-                });
+                if by_name.is_some() {
+                    out.problems.push(Problem {
+                        path: rel,
+                        line: None,
+                        message: format!("cannot read: {e}"),
+                    });
+                }
                 continue;
             }
         };
+        let Some(kind) = by_name.or_else(|| classify_text(&text)) else {
+            continue;
+        };
         out.files += 1;
         out.bytes += text.len() as u64;
-        match audit_text(&rel, kind, &text) {
+        match audit_text_with(&rel, kind, &text, settings) {
             Ok(f) => out.findings.extend(f),
             Err(p) => out.problems.push(p),
         }

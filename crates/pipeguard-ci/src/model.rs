@@ -1,7 +1,28 @@
 //! A typed view over the YAML tree of a GitHub Actions workflow or composite
 //! action. It borrows the nodes, so every audit can point at exact lines.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
 use crate::yaml::{Kind, Node};
+
+/// What the audits know besides the file itself: the actions the policy
+/// declares (`[ci.actions."owner/name"]`) and where the repository is, so
+/// that local actions (`uses: ./path`) can be read.
+#[derive(Debug, Default, Clone)]
+pub struct Settings {
+    /// Lowercase `owner/name[/path]` → scope → `read`/`write`/`none`.
+    pub actions: BTreeMap<String, BTreeMap<String, String>>,
+    /// The repository root; `None` leaves local actions unknown.
+    pub root: Option<PathBuf>,
+}
+
+/// The settings of a file audited on its own.
+pub static NO_SETTINGS: Settings = Settings {
+    actions: BTreeMap::new(),
+    root: None,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
@@ -19,6 +40,7 @@ pub struct Workflow<'a> {
     pub permissions: Option<&'a Node>,
     pub env: Option<&'a Node>,
     pub jobs: Vec<Job<'a>>,
+    pub settings: &'a Settings,
 }
 
 #[derive(Debug)]
@@ -140,6 +162,7 @@ impl<'a> Workflow<'a> {
                     services: None,
                     steps,
                 }],
+                settings: &NO_SETTINGS,
             });
         }
         let jobs_node = root.get("jobs")?;
@@ -171,7 +194,61 @@ impl<'a> Workflow<'a> {
             permissions: root.get("permissions"),
             env: root.get("env"),
             jobs,
+            settings: &NO_SETTINGS,
         })
+    }
+
+    /// The same workflow, audited with `settings`.
+    pub fn with_settings(mut self, settings: &'a Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// `text` with every `${{ env.NAME }}` replaced by the value the step
+    /// sees: the step's `env:`, else the job's, else the workflow's (GitHub's
+    /// precedence). What cannot be resolved (`vars.*`, `secrets.*`, step
+    /// outputs, a computed value) stays an expression, for the caller to
+    /// treat as "could be anything".
+    pub fn resolve<'t>(&self, job: &Job, step: &Step, text: &'t str) -> Cow<'t, str> {
+        if !text.contains("${{") {
+            return Cow::Borrowed(text);
+        }
+        let lookup = |name: &str| -> Option<&str> {
+            [step.env, job.env, self.env]
+                .into_iter()
+                .flatten()
+                .find_map(|e| e.get(name))
+                .and_then(Node::str)
+        };
+        let mut out = text.to_string();
+        // A value may itself refer to another variable; a few rounds settle
+        // any real chain and stop a cycle.
+        for _ in 0..4 {
+            let mut next = String::with_capacity(out.len());
+            let mut rest = out.as_str();
+            let mut changed = false;
+            while let Some(start) = rest.find("${{") {
+                let Some(len) = rest[start..].find("}}") else {
+                    break;
+                };
+                let expr = rest[start + 3..start + len].trim();
+                next.push_str(&rest[..start]);
+                match expr.strip_prefix("env.").and_then(lookup) {
+                    Some(v) => {
+                        next.push_str(v);
+                        changed = true;
+                    }
+                    None => next.push_str(&rest[start..start + len + 2]),
+                }
+                rest = &rest[start + len + 2..];
+            }
+            next.push_str(rest);
+            out = next;
+            if !changed {
+                break;
+            }
+        }
+        Cow::Owned(out)
     }
 
     pub fn triggered_by(&self, event: &str) -> bool {
@@ -192,5 +269,25 @@ impl<'a> Workflow<'a> {
         ]
         .into_iter()
         .find(|t| self.triggered_by(t))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_expressions_resolve_step_then_job_then_workflow() {
+        let text = "on: push\nenv:\n  REGISTRY: ghcr.io\n  HOST: ${{ env.REGISTRY }}\n  OWNER: wf\njobs:\n  a:\n    runs-on: x\n    env:\n      OWNER: job\n    steps:\n      - uses: docker/login-action@v3\n        env:\n          OWNER: step\n        with:\n          registry: ${{ env.HOST }}\n";
+        let docs = crate::yaml::load(text).expect("yaml");
+        let wf = Workflow::from_node("w.yml", &docs[0]).expect("workflow");
+        let (job, step) = (&wf.jobs[0], &wf.jobs[0].steps[0]);
+        assert_eq!(wf.resolve(job, step, "${{ env.HOST }}/x"), "ghcr.io/x");
+        assert_eq!(wf.resolve(job, step, "${{env.OWNER}}"), "step");
+        assert_eq!(
+            wf.resolve(job, step, "${{ vars.REGISTRY }}/${{ env.NOPE }}"),
+            "${{ vars.REGISTRY }}/${{ env.NOPE }}"
+        );
+        assert_eq!(wf.resolve(job, step, "plain"), "plain");
     }
 }

@@ -14,6 +14,25 @@ use crate::fingerprint::Fingerprint;
 
 pub const FILE_NAME: &str = "pipeguard.toml";
 
+/// The `GITHUB_TOKEN` scopes a workflow's `permissions:` accepts.
+pub const TOKEN_SCOPES: &[&str] = &[
+    "actions",
+    "attestations",
+    "checks",
+    "contents",
+    "deployments",
+    "discussions",
+    "id-token",
+    "issues",
+    "models",
+    "packages",
+    "pages",
+    "pull-requests",
+    "repository-projects",
+    "security-events",
+    "statuses",
+];
+
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
     #[error("{path}: cannot read policy file: {source}")]
@@ -66,6 +85,9 @@ pub struct RawPolicy {
     /// `[scan]`: settings of `pipeguard scan`.
     #[serde(default)]
     scan: crate::profile::ScanConfig,
+    /// `[ci]`: settings of the CI workflow audits.
+    #[serde(default)]
+    ci: RawCi,
     /// `[profile.NAME]`: the profiles of `pipeguard scan` (`pr`, `main`,
     /// `release` are built in; a table here overrides them field by field).
     #[serde(default)]
@@ -88,6 +110,45 @@ struct RawIgnore {
     /// Date (2026-12-31) after which the ignore stops applying and is reported.
     #[schemars(with = "Option<String>", regex(pattern = r"^\d{4}-\d{2}-\d{2}$"))]
     expires: Option<toml::Value>,
+}
+
+/// `[ci]`: settings of the CI workflow audits.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawCi {
+    /// `[ci.actions."owner/name"]`: the `GITHUB_TOKEN` permissions an action
+    /// needs, for actions the built-in knowledge base does not know (an
+    /// internal action, a fork). A declared action is known: jobs using it
+    /// get least-privilege advice instead of "unknown". Replaces the built-in
+    /// entry when both exist.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, RawCiAction>")]
+    actions: std::collections::BTreeMap<String, Spanned<RawCiAction>>,
+}
+
+/// What one action needs.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawCiAction {
+    /// Scope → access, as in a workflow's `permissions:` block
+    /// (`{ contents = "write", pull-requests = "read" }`); `{}` needs none.
+    permissions: std::collections::BTreeMap<String, TokenAccess>,
+}
+
+/// Access to one `GITHUB_TOKEN` scope.
+#[derive(Debug, Clone, Copy, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum TokenAccess {
+    Read,
+    Write,
+    None,
+}
+
+/// `[ci]`, validated.
+#[derive(Debug, Default, Clone)]
+pub struct CiConfig {
+    /// Lowercase `owner/name[/path]` (no `@ref`) → scope → `read`, `write` or `none`.
+    pub actions: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
 }
 
 /// `[secrets]`: settings of the secrets analyzer.
@@ -219,6 +280,8 @@ pub struct Policy {
     pub scan: crate::profile::ScanConfig,
     /// `[profile.NAME]` tables, as written.
     pub profiles: std::collections::BTreeMap<String, crate::profile::ProfileConfig>,
+    /// `[ci]`: actions declared with their token permissions.
+    pub ci: CiConfig,
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
@@ -339,8 +402,43 @@ impl Policy {
                 description: description.join(", "),
             });
         }
+        let mut ci = CiConfig::default();
+        for (name, entry) in &raw.ci.actions {
+            let at = entry.span().start;
+            let uses = name.split('@').next().unwrap_or(name).trim();
+            if uses.split('/').filter(|p| !p.is_empty()).count() < 2 {
+                return Err(invalid(
+                    at,
+                    format!(
+                        "[ci.actions] `{}` is not an `owner/name[/path]` action",
+                        redact_quoted(name)
+                    ),
+                ));
+            }
+            let mut needs = std::collections::BTreeMap::new();
+            for (scope, access) in &entry.get_ref().permissions {
+                if !TOKEN_SCOPES.contains(&scope.as_str()) {
+                    return Err(invalid(
+                        at,
+                        format!(
+                            "[ci.actions.\"{uses}\"] unknown permission scope `{}` (one of: {})",
+                            redact_quoted(scope),
+                            TOKEN_SCOPES.join(", ")
+                        ),
+                    ));
+                }
+                let access = match access {
+                    TokenAccess::Read => "read",
+                    TokenAccess::Write => "write",
+                    TokenAccess::None => "none",
+                };
+                needs.insert(scope.clone(), access.to_string());
+            }
+            ci.actions.insert(uses.to_ascii_lowercase(), needs);
+        }
         Ok(Policy {
             path: None,
+            ci,
             fail_on,
             ignores,
             secrets: raw.secrets,
@@ -576,6 +674,41 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "p.toml:2: fail-on: unknown severity `severe` (expected critical, high, medium, low or info)"
+        );
+    }
+
+    #[test]
+    fn ci_actions_are_declared_with_validated_scopes() {
+        let p = Policy::parse(
+            "[ci.actions.\"Acme/Release@v2\"]\npermissions = { contents = \"write\", pull-requests = \"read\", issues = \"none\" }\n",
+            "pipeguard.toml",
+        )
+        .expect("valid");
+        let needs =
+            p.ci.actions
+                .get("acme/release")
+                .expect("lowercase, without the ref");
+        assert_eq!(needs.get("contents").map(String::as_str), Some("write"));
+        assert_eq!(needs.get("issues").map(String::as_str), Some("none"));
+        let err = Policy::parse(
+            "\n[ci.actions.\"acme/release\"]\npermissions = { content = \"write\" }\n",
+            "pipeguard.toml",
+        )
+        .expect_err("unknown scope")
+        .to_string();
+        assert!(
+            err.starts_with("pipeguard.toml:2:") && err.contains("`content`"),
+            "{err}"
+        );
+        let err = Policy::parse(
+            "[ci.actions.\"acme/release\"]\npermissions = { contents = \"admin\" }\n",
+            "pipeguard.toml",
+        )
+        .expect_err("bad access")
+        .to_string();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(
+            Policy::parse("[ci.actions.release]\npermissions = {}\n", "pipeguard.toml").is_err()
         );
     }
 

@@ -169,3 +169,155 @@ fn fix_inserts_minimal_permissions_and_literal_secrets_are_found() {
         "{v:#}"
     );
 }
+
+/// Issue #15: `pipeguard ci FILE` on a workflow outside `.github/workflows/`
+/// audited nothing, and only one path was accepted. Files are now read by
+/// their content wherever they live, any number of paths is taken, and a
+/// file that is no CI file is a reported problem.
+#[test]
+fn explicit_paths_are_audited_by_their_content() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path();
+    write(d, "ci/build.yml", PWN);
+    write(
+        d,
+        "templates/deploy.yml",
+        "stages: [deploy]\ndeploy:\n  stage: deploy\n  image: alpine:latest\n  script:\n    - ./deploy.sh\n",
+    );
+    write(
+        d,
+        "actions/setup/action.yml",
+        "name: setup\nruns:\n  using: composite\n  steps:\n    - run: echo \"${{ inputs.name }}\"\n      shell: bash\n",
+    );
+    write(d, "repo/.github/workflows/ok.yml", PWN);
+    write(d, "notes/config.yml", "name: not ci\nversion: 2\n");
+    let out = pipeguard()
+        .current_dir(d)
+        .args([
+            "ci",
+            "-f",
+            "json",
+            "ci/build.yml",
+            "templates/deploy.yml",
+            "actions/setup",
+            "repo",
+            "notes/config.yml",
+        ])
+        .assert()
+        .code(1);
+    let v = json(&out.get_output().stdout);
+    let got: Vec<String> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            format!(
+                "{}@{}:{}",
+                f["rule_id"].as_str().unwrap_or(""),
+                f["locations"][0]["path"].as_str().unwrap_or(""),
+                f["locations"][0]["line"]
+            )
+        })
+        .collect();
+    for want in [
+        "template-injection@ci/build.yml:15",
+        "untrusted-checkout@ci/build.yml:12",
+        "gitlab-unpinned-image@templates/deploy.yml:4",
+        "template-injection@actions/setup/action.yml:5",
+        "template-injection@repo/.github/workflows/ok.yml:15",
+    ] {
+        assert!(got.iter().any(|g| g == want), "{want} not in {got:?}");
+    }
+    let problems = serde_json::to_string(&v["problems"]).expect("ser");
+    assert!(
+        problems.contains("notes/config.yml") && problems.contains("not a CI file"),
+        "{problems}"
+    );
+}
+
+const UNKNOWN_RELEASE: &str = "name: release
+on:
+  push:
+    tags: ['v*']
+jobs:
+  rebase:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: acme/rebase-and-push@v2
+        env:
+          GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}
+";
+
+/// Issue #15: `--fix` wrote `contents: read` into jobs running actions it
+/// did not know (which push, or open issues), with "confidence: high".
+#[test]
+fn fix_leaves_a_job_with_an_unknown_action_byte_identical_until_the_policy_declares_it() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path();
+    write(d, ".github/workflows/release.yml", UNKNOWN_RELEASE);
+    let out = pipeguard()
+        .args(["ci", "--suggest-permissions"])
+        .arg(d)
+        .assert()
+        .code(0);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        text.contains("job rebase\n# permissions unknown: cannot tell what acme/rebase-and-push do with the token"),
+        "{text}"
+    );
+    let out = pipeguard()
+        .args(["ci", "--fix", "-f", "json"])
+        .arg(d)
+        .assert()
+        .code(1);
+    let after = std::fs::read_to_string(d.join(".github/workflows/release.yml")).expect("read");
+    assert_eq!(after, UNKNOWN_RELEASE);
+    let v = json(&out.get_output().stdout);
+    let default = v["findings"]
+        .as_array()
+        .expect("f")
+        .iter()
+        .find(|f| f["rule_id"] == "excessive-permissions")
+        .expect("the default token is still reported");
+    assert_eq!(default["confidence"], "low", "{default:#}");
+    assert!(
+        default["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`acme/rebase-and-push`")),
+        "{default:#}"
+    );
+
+    // Declared in the policy, the action is known and the job is fixed.
+    write(
+        d,
+        "pipeguard.toml",
+        "[ci.actions.\"acme/rebase-and-push\"]\npermissions = { contents = \"write\", pull-requests = \"read\" }\n",
+    );
+    pipeguard()
+        .args(["ci", "--fix", "-f", "json"])
+        .arg(d)
+        .assert()
+        .code(1);
+    let after = std::fs::read_to_string(d.join(".github/workflows/release.yml")).expect("read");
+    assert_eq!(
+        after,
+        UNKNOWN_RELEASE.replace(
+            "  rebase:\n",
+            "  rebase:\n    permissions:\n      contents: write\n      pull-requests: read\n"
+        )
+    );
+
+    // A typo in the declaration points at its line.
+    write(
+        d,
+        "pipeguard.toml",
+        "fail-on = \"high\"\n\n[ci.actions.\"acme/rebase-and-push\"]\npermissions = { content = \"write\" }\n",
+    );
+    let out = pipeguard().args(["ci"]).arg(d).assert().code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        err.contains("pipeguard.toml:3") && err.contains("unknown permission scope `content`"),
+        "{err}"
+    );
+}

@@ -14,7 +14,10 @@ rule_meta! {
     /// ## What it does
     /// Flags deployment or publishing secrets (`secrets.PROD_*`,
     /// `secrets.*DEPLOY*`, `secrets.NPM_TOKEN`, `secrets.PYPI_*`, cloud keys …)
-    /// handed to a job that only builds or tests.
+    /// handed to a job that only builds or tests. A job that deploys, or pushes
+    /// an image or chart (`docker/build-push-action` with `push: true`,
+    /// `docker push`, goreleaser, `ko publish`, `helm push`), publishes and is
+    /// not reported.
     ///
     /// ## Why is this bad
     /// Duties should be segregated: a test job runs the most untrusted code in
@@ -53,8 +56,15 @@ impl Audit for DeploySecretsInTestJob {
         &META
     }
 
-    fn job(&self, _wf: &Workflow, job: &Job, out: &mut Sink) {
-        if job.uses.is_some() || job.environment.is_some() || deploys(job).is_some() {
+    fn job(&self, wf: &Workflow, job: &Job, out: &mut Sink) {
+        // Pushing an image is publishing: the registry credentials belong
+        // in that job (regression: 5 of 7 findings on image-pushing jobs
+        // said they "deploy nothing").
+        if job.uses.is_some()
+            || job.environment.is_some()
+            || deploys(job).is_some()
+            || crate::permissions::pushes_image(wf, job).is_some()
+        {
             return;
         }
         let found = secret_in(job.env).or_else(|| {

@@ -13,7 +13,11 @@ rule_meta! {
     /// ## What it does
     /// Flags workflows whose jobs get the repository's default token permissions
     /// (no `permissions:` anywhere), `permissions: write-all`, and write scopes
-    /// that no step of the job needs.
+    /// that no step of the job needs. What a job needs comes from the knowledge
+    /// base of actions and commands (`data/actions.toml`) and the policy's
+    /// `[ci.actions]`; when a step is unknown there (or is a Docker, local or
+    /// `github-script` step), no scope is called unused and no replacement is
+    /// offered.
     ///
     /// ## Why is this bad
     /// Every step, including third-party actions and build scripts, can use the
@@ -28,17 +32,6 @@ rule_meta! {
         fix: "Declare a minimal `permissions:` block per job (the replacement is computed from what the job's steps do) and `permissions: {}` at the top of the workflow.",
         cwe: &[250],
     };
-}
-
-fn block(perms: &[(String, String)]) -> String {
-    if perms.is_empty() {
-        return "permissions: {}".into();
-    }
-    let mut s = String::from("permissions:");
-    for (k, v) in perms {
-        s.push_str(&format!("\n  {k}: {v}"));
-    }
-    s
 }
 
 impl Audit for ExcessivePermissions {
@@ -67,18 +60,39 @@ impl Audit for ExcessivePermissions {
                 .filter(|j| j.permissions.is_none() && j.uses.is_none())
             {
                 let at = job.node.at_key();
-                let needed = permissions::minimal(job);
-                out.report_with(
-                    &META,
-                    &at,
-                    &format!("default:{}", job.id),
-                    format!(
-                        "Job `{}` declares no `permissions:` and neither does the workflow, so its token gets the repository default (read-write on many repositories). It needs: {}.",
-                        job.id,
-                        block(&needed).replace('\n', " ")
+                let needs = permissions::job_needs(wf, job);
+                let before = out.findings.len();
+                match needs.block() {
+                    Some(block) => out.report_with(
+                        &META,
+                        &at,
+                        &format!("default:{}", job.id),
+                        format!(
+                            "Job `{}` declares no `permissions:` and neither does the workflow, so its token gets the repository default (read-write on many repositories). It needs: {}.",
+                            job.id,
+                            block.replace('\n', " ")
+                        ),
+                        Some(block),
                     ),
-                    Some(block(&needed)),
-                );
+                    None => {
+                        // The default token is too broad whatever the job
+                        // does, but what it needs instead is unknown: no
+                        // replacement, and the computed part is incomplete.
+                        out.report(
+                            &META,
+                            &at,
+                            &format!("default:{}", job.id),
+                            format!(
+                                "Job `{}` declares no `permissions:` and neither does the workflow, so its token gets the repository default (read-write on many repositories). What it needs is unknown: pipeguard cannot tell what {} do with the token (declare actions under [ci.actions] in pipeguard.toml).",
+                                job.id,
+                                needs.unknown_list()
+                            ),
+                        );
+                        if let Some(f) = out.findings.get_mut(before) {
+                            f.confidence = Confidence::Low;
+                        }
+                    }
+                }
             }
         }
     }
@@ -93,6 +107,7 @@ impl Audit for ExcessivePermissions {
             None => (wf.permissions, "workflow"),
         };
         let Some(perms) = perms else { return };
+        let needs = permissions::job_needs(wf, job);
         if perms.str() == Some("write-all") {
             if scope == "job" {
                 out.report_with(
@@ -100,22 +115,25 @@ impl Audit for ExcessivePermissions {
                     perms,
                     &format!("write-all:{}", job.id),
                     format!("Job `{}` grants `permissions: write-all`.", job.id),
-                    Some(block(&permissions::minimal(job))),
+                    needs.block(),
                 );
             }
             return;
         }
-        if permissions::opaque(job) {
-            // A step we cannot see into (github-script, an unknown action
-            // handed the token) may need any scope: do not guess.
+        if !needs.known() {
+            // A step we cannot see into (an action missing from the
+            // knowledge base, github-script, `gh api`) may need any scope:
+            // do not claim one is unused.
             return;
         }
-        let needed = permissions::minimal(job);
         for (scope_name, value) in perms.entries() {
             if value.str() != Some("write") || scope_name == "id-token" {
                 continue;
             }
-            let used = needed.iter().any(|(k, v)| k == scope_name && v == "write");
+            let used = needs
+                .scopes
+                .get(scope_name.as_str())
+                .is_some_and(|v| v == "write");
             if !used {
                 out.report_with(
                     &META,
@@ -126,7 +144,7 @@ impl Audit for ExcessivePermissions {
                         job.id,
                         if scope == "workflow" { " from the workflow's permissions" } else { "" }
                     ),
-                    Some(block(&needed)),
+                    needs.block(),
                 );
             }
         }

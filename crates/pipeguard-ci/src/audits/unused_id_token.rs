@@ -45,14 +45,19 @@ impl Audit for UnusedIdToken {
         }
     }
 
-    fn job(&self, _wf: &Workflow, job: &Job, out: &mut Sink) {
+    fn job(&self, wf: &Workflow, job: &Job, out: &mut Sink) {
         if job.uses.is_some() {
             return;
         }
         let Some(v) = job.permissions.and_then(|p| p.get("id-token")) else {
             return;
         };
-        if v.str() == Some("write") && !job.steps.iter().any(permissions::oidc_consumer) {
+        if v.str() == Some("write")
+            && !job
+                .steps
+                .iter()
+                .any(|s| permissions::exchanges_oidc(wf, job, s))
+        {
             out.report(
                 &META,
                 v,
