@@ -306,7 +306,7 @@ impl RuleSet {
                     keywords: Vec::new(),
                     source: None,
                     id,
-                    analyzer: crate::ANALYZER.to_string(),
+                    analyzer: REGISTRY_ANALYZER.to_string(),
                     name: k.name.clone(),
                     // Findings from weaker sources (environment, command
                     // line) are one step lower, at medium confidence.
@@ -320,7 +320,7 @@ impl RuleSet {
             for r in &self.structural[fam] {
                 out.push(RuleDoc {
                     id: r.id.clone(),
-                    analyzer: crate::ANALYZER.to_string(),
+                    analyzer: REGISTRY_ANALYZER.to_string(),
                     name: r.name.clone(),
                     severity: r.severity,
                     confidence: r.confidence,
@@ -376,3 +376,8 @@ mod tests {
         assert!(d.ends_with("**Example:** `` q(`a ${b}`) ``"), "{d}");
     }
 }
+
+/// The analyzer name the registry lists code rules under: the one users
+/// select them by (`pipeguard code`, `--only code`, `[profile] analyzers`).
+/// Findings keep `sast` as their analyzer for report compatibility.
+const REGISTRY_ANALYZER: &str = "code";

@@ -126,13 +126,16 @@ fn every_rule_has_a_fixture() {
             "image",
             &[
                 "crates/pipeguard-container/src/image/tests.rs",
-                "crates/pipeguard/tests/image.rs",
+                "crates/pipeguard/tests/common",
             ],
         ),
         (
             "code",
             &[
                 "crates/pipeguard-sast/tests",
+                // Structural rules carry their fixtures inline too
+                // (`examples`, proven to fire by the sast crate's tests).
+                "crates/pipeguard-sast/rules",
                 "crates/pipeguard-sast/examples",
             ],
         ),
