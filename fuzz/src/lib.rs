@@ -32,6 +32,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("docker_archive", docker_archive),
     ("image_layer", image_layer),
     ("os_packages", os_packages),
+    ("image_inventory", image_inventory),
     ("policy", policy),
 ];
 
@@ -378,6 +379,41 @@ pub fn os_packages(data: &[u8]) {
     let _ = release.release();
     let _ = pipeguard_container::image::parse_dpkg_status(&text, "Debian", "12");
     let _ = pipeguard_container::image::parse_apk_installed(&text, "v3.19");
+}
+
+/// What an image has installed, as `pipeguard image` and `sbom IMAGE` read
+/// it: the first byte picks which image file the rest is (a dpkg or apk
+/// database, a Python `METADATA`, an npm `package.json` under
+/// `node_modules`); whatever is read must become an SBOM.
+pub fn image_inventory(data: &[u8]) {
+    use pipeguard_container::image::inventory;
+    const PATHS: [&str; 5] = [
+        "var/lib/dpkg/status",
+        "lib/apk/db/installed",
+        "usr/lib/python3/dist-packages/x-1.0.dist-info/METADATA",
+        "app/node_modules/@scope/x/package.json",
+        "var/lib/dpkg/status.d/base",
+    ];
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let path = PATHS[pick as usize % PATHS.len()];
+    assert!(inventory::is_package_db(path), "{path}");
+    let stash = vec![
+        (path.to_string(), rest.to_vec()),
+        (
+            "etc/os-release".to_string(),
+            b"ID=debian\nVERSION_ID=\"12\"\n".to_vec(),
+        ),
+    ];
+    let (_, found) = inventory::os_packages("fuzz", &stash);
+    let subject = pipeguard_sbom::Subject {
+        name: "fuzz".into(),
+        version: None,
+    };
+    let created = jiff::Timestamp::UNIX_EPOCH;
+    let cdx = pipeguard_sbom::cyclonedx_at(&subject, &found, created);
+    serde_json::to_vec(&cdx).expect("CycloneDX serializes");
 }
 
 /// The policy file, and what the commands build from it: the secrets

@@ -207,22 +207,43 @@ pub fn reject(secret: &str, generic: bool, min_entropy: Option<f64>) -> Option<&
     None
 }
 
+/// Whether single-case letters read as (concatenated) words: at least a
+/// quarter vowels and no more than three consonants in a row.
+fn reads_as_words(b: &[u8]) -> bool {
+    let vowel = |c: &u8| b"aeiouAEIOU".contains(c);
+    let vowels = b.iter().filter(|c| vowel(c)).count();
+    let longest_cluster = b
+        .split(vowel)
+        .map(<[u8]>::len)
+        .max()
+        .unwrap_or(0);
+    vowels * 4 >= b.len() && longest_cluster <= 3
+}
+
 /// `self.secret_value`, `prod-database-credentials-v2`: names, not values.
 /// Random tokens have no word separators, or far more digits.
 fn looks_like_identifier(b: &[u8]) -> bool {
-    // `SecretsConfig`, `ModifyReplicationGroup`: a type, variable or API
-    // name, made of words: its lowercase runs are word tails (`odify`,
-    // `eplication`). A random mixed-case password (`PwKiaEdFrRgSnRFs`) has
-    // short runs, one or two letters between capitals, and is kept: it was
-    // dropped here once because it held no digit.
+    // Letters only: a name if it reads as words, a random key or password
+    // if it does not (they were all dropped here once for holding no digit,
+    // losing 1 in 28 real AWS key ids and 1 in 50 random passwords).
     if b.iter().all(u8::is_ascii_alphabetic) {
-        let runs: Vec<usize> = b
-            .split(|c| c.is_ascii_uppercase())
-            .map(<[u8]>::len)
-            .filter(|n| *n > 0)
-            .collect();
-        let letters: usize = runs.iter().sum();
-        return runs.is_empty() || letters >= runs.len() * 3;
+        let upper = b.iter().any(u8::is_ascii_uppercase);
+        let lower = b.iter().any(u8::is_ascii_lowercase);
+        if upper && lower {
+            // `SecretsConfig`, `ModifyReplicationGroup`: camel case, whose
+            // lowercase runs are word tails (`ecrets`, `odify`); a random
+            // mixed-case value has one or two letters between capitals.
+            let runs: Vec<usize> = b
+                .split(|c| c.is_ascii_uppercase())
+                .map(<[u8]>::len)
+                .filter(|n| *n > 0)
+                .collect();
+            let letters: usize = runs.iter().sum();
+            return letters >= runs.len() * 3;
+        }
+        // `SECRETACCESSKEY`, `databasepassword`: words have vowels every few
+        // letters; `AKIATITFZCHMPFKZIKFT` has long consonant clusters.
+        return reads_as_words(b);
     }
     // `FORCE_CHANGE_PASSWORD`, `AWS_WEB_IDENTITY_TOKEN_FILE`: a constant's name.
     let digits = b.iter().filter(|c| c.is_ascii_digit()).count();

@@ -6,6 +6,7 @@
 
 mod checks;
 mod error;
+pub mod inventory;
 mod layer;
 mod packages;
 #[cfg(feature = "registry")]

@@ -7,7 +7,9 @@ use anyhow::Context;
 use clap::Args;
 use pipeguard_core::exit;
 
-use crate::analyze::image::{final_versions, is_package_db, open_image, os_packages};
+use pipeguard_container::image::inventory::{final_versions, is_package_db, os_packages};
+
+use crate::analyze::image::open_image;
 use crate::common::usage;
 use crate::output;
 
