@@ -11,7 +11,7 @@ pub mod rules;
 pub mod validate;
 mod walk;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -325,12 +325,78 @@ impl Scanner {
             }
         }
         let mut out = g.finish();
+        // A secret the base already held, in a file the change touched, is
+        // not the change's doing however the commits moved it around.
+        if let Some(base) = &history.base
+            && !out.findings.is_empty()
+        {
+            let mut paths: Vec<String> = out
+                .findings
+                .iter()
+                .flat_map(|f| f.locations.iter().map(|l| l.path.clone()))
+                .collect();
+            paths.sort();
+            paths.dedup();
+            let known = self.fingerprints_at(root, base, &paths, &mut problems);
+            out.findings.retain(|f| !known.contains(&f.fingerprint));
+        }
         out.problems = problems;
         out.blobs = Some(blobs);
         out.bytes = bytes;
         out.files = blobs;
         out.commits = Some(history.commits);
         Ok(out)
+    }
+}
+
+impl Scanner {
+    /// The fingerprints of the secrets these files (paths relative to
+    /// `root`) held at commit `rev`. A file that did not exist there holds
+    /// none; one that cannot be read is a problem, and holds none either.
+    pub fn fingerprints_at(
+        &self,
+        root: &Path,
+        rev: &str,
+        paths: &[String],
+        problems: &mut Vec<Problem>,
+    ) -> HashSet<Fingerprint> {
+        let names: Vec<String> = paths.iter().map(|p| format!("{rev}:./{p}")).collect();
+        let mut g = Grouper::new(&self.engine);
+        let prefix = format!("{rev}:./");
+        let mut failed = Vec::new();
+        let read = git::read_blobs(root, names, self.max_file_size, |name, content| {
+            let path = name.strip_prefix(&prefix).unwrap_or(name);
+            match content {
+                Ok(Some(data)) if !walk::is_binary(&data) => {
+                    g.add(path, None, self.engine.scan(&data, path));
+                }
+                Ok(_) => {}
+                Err(e) if e == git::MISSING => {}
+                Err(e) => failed.push(base_problem(path, rev, &e)),
+            }
+        });
+        problems.extend(failed);
+        if let Err(e) = read {
+            problems.push(base_problem(&root.display().to_string(), rev, &format!("{e:#}")));
+        }
+        g.finish()
+            .findings
+            .into_iter()
+            .map(|f| f.fingerprint)
+            .collect()
+    }
+}
+
+/// A file whose version at the merge base cannot be read: the change is
+/// then compared with nothing for that file.
+pub fn base_problem(path: &str, rev: &str, why: &str) -> Problem {
+    Problem {
+        path: path.to_string(),
+        line: None,
+        message: format!(
+            "cannot read this file at the merge base {}, so all of it counts as new: {why}",
+            &rev[..rev.len().min(12)]
+        ),
     }
 }
 

@@ -10,7 +10,9 @@ use clap::Args;
 use pipeguard_core::Report;
 use pipeguard_secrets::{GitScope, Scanner};
 
-use crate::common::{CommonArgs, STDIN_COMMAND, load_policy, policy_base, shown_root, usage};
+use crate::common::{
+    CommonArgs, STDIN_COMMAND, load_policy, load_repo_policy, policy_base, shown_root, usage,
+};
 use crate::output;
 
 #[derive(Args)]
@@ -54,7 +56,11 @@ pub fn run(a: SecretsArgs) -> anyhow::Result<i32> {
     } else {
         a.path.clone()
     };
-    let policy = load_policy(a.common.config.as_deref(), &root)?;
+    let policy = if stdin {
+        load_policy(a.common.config.as_deref(), &root)?
+    } else {
+        load_repo_policy(a.common.config.as_deref(), &root)?
+    };
     let mut cfg = policy.secrets.clone();
     if a.scan_ignored {
         cfg.scan_ignored = true;
