@@ -208,12 +208,12 @@ pub fn history(root: &Path, scope: &GitScope) -> anyhow::Result<History> {
                 author,
                 date,
             };
-            if !origins.contains_key(&commit) {
+            if let std::collections::hash_map::Entry::Vacant(e) = origins.entry(commit) {
                 h.commits += 1;
                 if parents > 1 {
-                    merges.push(commit.clone());
+                    merges.push(e.key().clone());
                 }
-                origins.insert(commit, o.clone());
+                e.insert(o.clone());
             }
             origin = Some(o);
         } else if let Some(meta) = tok.strip_prefix(b":") {
@@ -332,8 +332,10 @@ fn merges_against_base(
     let out = match out {
         Ok(o) => o,
         Err(e) => {
-            h.problems
-                .push(incomplete(root, &format!("cannot run `git diff-tree`: {e}")));
+            h.problems.push(incomplete(
+                root,
+                &format!("cannot run `git diff-tree`: {e}"),
+            ));
             return;
         }
     };

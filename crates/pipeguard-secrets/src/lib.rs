@@ -377,7 +377,11 @@ impl Scanner {
         });
         problems.extend(failed);
         if let Err(e) = read {
-            problems.push(base_problem(&root.display().to_string(), rev, &format!("{e:#}")));
+            problems.push(base_problem(
+                &root.display().to_string(),
+                rev,
+                &format!("{e:#}"),
+            ));
         }
         g.finish()
             .findings

@@ -80,10 +80,18 @@ pub(crate) fn usage(msg: impl Into<String>) -> anyhow::Error {
 
 /// The policy: `--config`, else `pipeguard.toml` at the root, else defaults.
 pub(crate) fn load_policy(config: Option<&Path>, root: &Path) -> anyhow::Result<Policy> {
-    Ok(match config {
-        Some(p) => Policy::load(p)?,
-        None => Policy::discover(root)?,
-    })
+    match config {
+        Some(p) => Policy::load(p),
+        None => Policy::discover(root),
+    }
+    .map_err(policy_error)
+}
+
+/// A policy error's own message already ends with its cause (the I/O error
+/// of an unreadable file); printed as a chain it would say "No such file or
+/// directory" twice. The user fixes it either way: exit 2.
+fn policy_error(e: pipeguard_core::PolicyError) -> anyhow::Error {
+    usage(e.to_string())
 }
 
 /// As [`load_policy`], and when the root has no policy file but sits below
@@ -110,7 +118,7 @@ pub(crate) fn load_repo_policy(config: Option<&Path>, root: &Path) -> anyhow::Re
     if same(&top, root) || !candidate.is_file() {
         return Ok(policy);
     }
-    let policy = Policy::load(&candidate)?;
+    let policy = Policy::load(&candidate).map_err(policy_error)?;
     eprintln!("pipeguard: policy: {}", candidate.display());
     Ok(policy)
 }

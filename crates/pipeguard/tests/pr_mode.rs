@@ -86,12 +86,23 @@ fn merging_the_base_branch_does_not_blame_the_pull_request_for_its_secrets() {
     merged_main_into_feature(&d);
 
     let (code, v, err) = scan(&d, &db, &["--diff-base", "main"]);
-    assert_eq!(findings(&v), Vec::<serde_json::Value>::new(), "{v:#}\n{err}");
+    assert_eq!(
+        findings(&v),
+        Vec::<serde_json::Value>::new(),
+        "{v:#}\n{err}"
+    );
     assert_eq!(code, 0, "{err}");
     let (code, v, err) = run(&d, &["secrets", "--since", "main"]);
-    assert_eq!(findings(&v), Vec::<serde_json::Value>::new(), "{v:#}\n{err}");
+    assert_eq!(
+        findings(&v),
+        Vec::<serde_json::Value>::new(),
+        "{v:#}\n{err}"
+    );
     assert_eq!(code, 0, "{err}");
-    assert_eq!(v["summary"]["commits_scanned"], 3, "feature work, merge, more work");
+    assert_eq!(
+        v["summary"]["commits_scanned"], 3,
+        "feature work, merge, more work"
+    );
 
     // Control: a secret committed on the feature branch itself is the
     // change's doing, in the tree and in history.
@@ -112,7 +123,10 @@ fn merging_the_base_branch_does_not_blame_the_pull_request_for_its_secrets() {
         vec![("secrets".to_string(), "app/db.py".to_string())],
         "{v:#}"
     );
-    assert_eq!(findings(&v)[0]["locations"][0]["git"]["commit"], added.as_str());
+    assert_eq!(
+        findings(&v)[0]["locations"][0]["git"]["commit"],
+        added.as_str()
+    );
 }
 
 /// Regression (issue #18): `--diff-base HEAD~30` reported findings that
@@ -129,8 +143,18 @@ fn a_long_range_reports_only_findings_the_base_did_not_have() {
     // Five commits up to the base, with a password, a vulnerable package
     // and an over-privileged workflow.
     commit_file(&d, "README.md", "# app\n", "init");
-    commit_file(&d, "config/settings.py", &format!("{old}debug = False\n"), "settings");
-    commit_file(&d, "requirements.txt", "requests==2.19.0\nsix==1.16.0\n", "deps");
+    commit_file(
+        &d,
+        "config/settings.py",
+        &format!("{old}debug = False\n"),
+        "settings",
+    );
+    commit_file(
+        &d,
+        "requirements.txt",
+        "requests==2.19.0\nsix==1.16.0\n",
+        "deps",
+    );
     commit_file(
         &d,
         ".github/workflows/ci.yml",
@@ -140,28 +164,49 @@ fn a_long_range_reports_only_findings_the_base_did_not_have() {
     commit_file(&d, "notes/0.txt", "0\n", "notes");
     // Before anything else, the base's own findings, for the comparison.
     let (_, at_base, _) = scan(&d, &db, &["--profile", "main"]);
-    let analyzers: std::collections::BTreeSet<String> = places(&at_base)
-        .into_iter()
-        .map(|(a, _)| a)
-        .collect();
+    let analyzers: std::collections::BTreeSet<String> =
+        places(&at_base).into_iter().map(|(a, _)| a).collect();
     for a in ["ci", "deps", "secrets"] {
-        assert!(analyzers.contains(a), "the base has a {a} finding: {at_base:#}");
+        assert!(
+            analyzers.contains(a),
+            "the base has a {a} finding: {at_base:#}"
+        );
     }
 
     // Thirty commits: the findings move to other lines, the secret leaves
     // and comes back, and one new secret arrives.
     for i in 1..=30 {
         match i {
-            3 => commit_file(&d, "config/settings.py", &format!("debug = False\n{old}"), "reorder"),
-            7 => commit_file(&d, "requirements.txt", "six==1.16.0\nrequests==2.19.0\n", "sort"),
+            3 => commit_file(
+                &d,
+                "config/settings.py",
+                &format!("debug = False\n{old}"),
+                "reorder",
+            ),
+            7 => commit_file(
+                &d,
+                "requirements.txt",
+                "six==1.16.0\nrequests==2.19.0\n",
+                "sort",
+            ),
             9 => commit_file(
                 &d,
                 ".github/workflows/ci.yml",
                 "permissions: write-all\n# the build\nname: ci\non: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make test\n",
                 "ci order",
             ),
-            12 => commit_file(&d, "config/settings.py", "debug = False\n", "drop the password"),
-            15 => commit_file(&d, "config/settings.py", &format!("debug = True\n\n{old}"), "restore it"),
+            12 => commit_file(
+                &d,
+                "config/settings.py",
+                "debug = False\n",
+                "drop the password",
+            ),
+            15 => commit_file(
+                &d,
+                "config/settings.py",
+                &format!("debug = True\n\n{old}"),
+                "restore it",
+            ),
             20 => commit_file(
                 &d,
                 "app/db.py",
@@ -226,7 +271,11 @@ fn an_unreadable_object_is_a_problem_and_the_exit_code_comes_from_findings() {
     let mut unique = messages.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), messages.len(), "each problem once: {messages:#?}");
+    assert_eq!(
+        unique.len(),
+        messages.len(),
+        "each problem once: {messages:#?}"
+    );
 
     // A new secret still fails the pull request, beside the problem.
     commit_file(
@@ -242,7 +291,13 @@ fn an_unreadable_object_is_a_problem_and_the_exit_code_comes_from_findings() {
         vec![("secrets".to_string(), "app/db.py".to_string())],
         "{v:#}"
     );
-    assert!(!v["problems"].as_array().cloned().unwrap_or_default().is_empty());
+    assert!(
+        !v["problems"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .is_empty()
+    );
 
     // A base that does not exist is still the user's to fix.
     let out = pipeguard()
@@ -262,7 +317,12 @@ fn a_subdirectory_scan_uses_the_root_policy_and_only_its_own_history() {
     let d = t.path().join("repo");
     std::fs::create_dir(&d).expect("mkdir");
     init_repo(&d);
-    commit_file(&d, "pipeguard.toml", "[scan]\ndefault-profile = \"release\"\n", "policy");
+    commit_file(
+        &d,
+        "pipeguard.toml",
+        "[scan]\ndefault-profile = \"release\"\n",
+        "policy",
+    );
     commit_file(
         &d,
         "outside/key.py",

@@ -146,7 +146,9 @@ pub(crate) fn drop_preexisting(
             part.problems.push(Problem {
                 path: scope.root.display().to_string(),
                 line: None,
-                message: format!("cannot compare with the merge base, every finding counts as new: {e:#}"),
+                message: format!(
+                    "cannot compare with the merge base, every finding counts as new: {e:#}"
+                ),
             });
             return part;
         }

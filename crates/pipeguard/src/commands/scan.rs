@@ -145,6 +145,11 @@ pub fn run(a: ScanArgs) -> anyhow::Result<i32> {
                         // dropped by fingerprint, for every analyzer alike.
                         let r = run_analyzer(an, scope, profile).map(|part| match an {
                             Analyzer::Image => part,
+                            Analyzer::Deps => analyze::drop_preexisting(
+                                scope,
+                                part,
+                                analyze::deps::without_advisories,
+                            ),
                             _ => analyze::drop_preexisting(scope, part, |base| {
                                 run_analyzer(an, base, profile)
                             }),
@@ -178,7 +183,10 @@ pub fn run(a: ScanArgs) -> anyhow::Result<i32> {
 
     let mut summary = Summary::default();
     let mut findings = Vec::new();
-    let mut problems = diff.as_ref().map(|d| d.problems.clone()).unwrap_or_default();
+    let mut problems = diff
+        .as_ref()
+        .map(|d| d.problems.clone())
+        .unwrap_or_default();
     let mut timings = Vec::new();
     for (an, took, part) in parts {
         let part = match part {
