@@ -92,10 +92,6 @@ fn prefix(root: &Path) -> String {
     git_line(root, &["rev-parse", "--show-prefix"]).unwrap_or_default()
 }
 
-/// What [`read_blobs`] reports for an object the repository does not have
-/// (for `rev:path`, a path that did not exist at `rev`).
-pub const MISSING: &str = "object is missing from the repository";
-
 const ZERO: &str = "0000000000000000000000000000000000000000";
 
 /// Lists the blobs the scope introduces, with their origins.
@@ -360,6 +356,59 @@ fn merges_against_base(
     }
 }
 
+/// Reads these files (paths relative to `root`) as they were at commit
+/// `rev`, calling `each(path, content)` as [`read_blobs`] does for every one
+/// that existed there. Which files existed comes from the trees alone
+/// (`git ls-tree`), so an unreadable blob is reported for its file and never
+/// mistaken for a file the commit did not have.
+pub fn read_files_at(
+    root: &Path,
+    rev: &str,
+    paths: &[String],
+    max_size: u64,
+    mut each: impl FnMut(&str, Result<Option<Vec<u8>>, String>),
+) -> anyhow::Result<()> {
+    let mut at: HashMap<String, Vec<String>> = HashMap::new();
+    let mut ids: Vec<String> = Vec::new();
+    // Chunks keep the command line short in a pull request of thousands of
+    // files; paths are literal, never patterns.
+    for chunk in paths.chunks(512) {
+        let out = git(root)
+            .args(["--literal-pathspecs", "ls-tree", "-z", rev, "--"])
+            .args(chunk)
+            .stderr(Stdio::piped())
+            .output()
+            .context("cannot run `git ls-tree`")?;
+        if !out.status.success() {
+            bail!(
+                "git ls-tree: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        // `<mode> blob <id>\t<path>`
+        for entry in out.stdout.split(|&b| b == 0).filter(|e| !e.is_empty()) {
+            let entry = String::from_utf8_lossy(entry);
+            let Some((meta, path)) = entry.split_once('\t') else {
+                continue;
+            };
+            let f: Vec<&str> = meta.split(' ').collect();
+            if f.len() != 3 || f[1] != "blob" {
+                continue;
+            }
+            let list = at.entry(f[2].to_string()).or_default();
+            if list.is_empty() {
+                ids.push(f[2].to_string());
+            }
+            list.push(path.to_string());
+        }
+    }
+    read_blobs(root, ids, max_size, |id, content| {
+        for path in at.get(id).map(Vec::as_slice).unwrap_or_default() {
+            each(path, content.clone());
+        }
+    })
+}
+
 /// Streams blob contents from one `git cat-file --batch` process. Blobs larger
 /// than `max_size` are reported by the callback with `None` content, missing or
 /// unreadable ones as an error string.
@@ -399,7 +448,11 @@ pub fn read_blobs(
             }
             let f: Vec<&str> = header.trim_end().split(' ').collect();
             if f.len() == 2 && f[1] == "missing" {
-                each(id, Err(MISSING.into()));
+                // `cat-file` says "missing" for a corrupt object too.
+                each(
+                    id,
+                    Err("object is missing from the repository or cannot be read".into()),
+                );
                 done += 1;
                 continue;
             }

@@ -248,12 +248,20 @@ impl Scanner {
         let mut bytes = 0u64;
         let mut batch: Vec<(String, Vec<u8>)> = Vec::new();
         let mut batch_bytes = 0usize;
+        // A blob that was only replaced is named by the path it was replaced at.
+        let replaced_at: HashMap<&str, &str> = intros
+            .values()
+            .flatten()
+            .filter_map(|i| Some((i.previous.as_deref()?, i.path.as_str())))
+            .collect();
         let name_of = |id: &str| -> String {
             intros
                 .get(id)
                 .and_then(|l| l.first())
-                .map(|i| i.path.clone())
+                .map(|i| i.path.as_str())
+                .or_else(|| replaced_at.get(id).copied())
                 .unwrap_or_default()
+                .to_string()
         };
         let flush = |batch: &mut Vec<(String, Vec<u8>)>,
                      results: &mut HashMap<String, Vec<Match>>| {
@@ -360,21 +368,22 @@ impl Scanner {
         paths: &[String],
         problems: &mut Vec<Problem>,
     ) -> HashSet<Fingerprint> {
-        let names: Vec<String> = paths.iter().map(|p| format!("{rev}:./{p}")).collect();
         let mut g = Grouper::new(&self.engine);
-        let prefix = format!("{rev}:./");
         let mut failed = Vec::new();
-        let read = git::read_blobs(root, names, self.max_file_size, |name, content| {
-            let path = name.strip_prefix(&prefix).unwrap_or(name);
-            match content {
-                Ok(Some(data)) if !walk::is_binary(&data) => {
-                    g.add(path, None, self.engine.scan(&data, path));
-                }
-                Ok(_) => {}
-                Err(e) if e == git::MISSING => {}
-                Err(e) => failed.push(base_problem(path, rev, &e)),
-            }
-        });
+        let read =
+            git::read_files_at(
+                root,
+                rev,
+                paths,
+                self.max_file_size,
+                |path, content| match content {
+                    Ok(Some(data)) if !walk::is_binary(&data) => {
+                        g.add(path, None, self.engine.scan(&data, path));
+                    }
+                    Ok(_) => {}
+                    Err(e) => failed.push(base_problem(path, rev, &e)),
+                },
+            );
         problems.extend(failed);
         if let Err(e) = read {
             problems.push(base_problem(

@@ -206,17 +206,15 @@ impl Diff {
                     .components()
                     .all(|c| matches!(c, Component::Normal(_)))
         };
-        let prefix = format!("{}:./", self.merge_base);
-        let names: Vec<String> = paths
-            .iter()
-            .filter(|p| safe(p))
-            .map(|p| format!("{prefix}{p}"))
-            .collect();
+        let paths: Vec<String> = paths.iter().filter(|p| safe(p)).cloned().collect();
         let mut problems = Vec::new();
         let mut written = Ok(());
-        pipeguard_secrets::git::read_blobs(root, names, u64::MAX, |name, content| {
-            let rel = name.strip_prefix(&prefix).unwrap_or(name);
-            match content {
+        pipeguard_secrets::git::read_files_at(
+            root,
+            &self.merge_base,
+            &paths,
+            u64::MAX,
+            |rel, content| match content {
                 Ok(Some(data)) => {
                     let to = dir.path().join(rel);
                     let w = to
@@ -230,10 +228,9 @@ impl Diff {
                     }
                 }
                 Ok(None) => {}
-                Err(e) if e == pipeguard_secrets::git::MISSING => {}
                 Err(e) => problems.push(pipeguard_secrets::base_problem(rel, &self.merge_base, &e)),
-            }
-        })?;
+            },
+        )?;
         written.context("cannot write the merge base's files to a scratch directory")?;
         Ok((dir, problems))
     }
