@@ -112,7 +112,7 @@ pub fn history(root: &Path, scope: &GitScope) -> anyhow::Result<History> {
     // removed a secret, which path limiting would otherwise simplify away.
     let limit = |cmd: &mut Command| {
         if !prefix.is_empty() {
-            cmd.args(["--relative", "--full-history"]);
+            cmd.arg("--relative");
         }
     };
     let pathspec = |cmd: &mut Command| {
@@ -172,6 +172,9 @@ pub fn history(root: &Path, scope: &GitScope) -> anyhow::Result<History> {
         ]);
     }
     limit(&mut cmd);
+    if *scope != GitScope::Staged && !prefix.is_empty() {
+        cmd.arg("--full-history");
+    }
     pathspec(&mut cmd);
     let out = cmd
         .stdout(Stdio::piped())

@@ -37,6 +37,10 @@ fn scan(d: &Path, db: &Path, extra: &[&str]) -> (i32, serde_json::Value, String)
     run(d, &args)
 }
 
+fn problems(v: &serde_json::Value) -> Vec<serde_json::Value> {
+    v["problems"].as_array().cloned().unwrap_or_default()
+}
+
 /// (analyzer, path) of every location of every finding.
 fn places(v: &serde_json::Value) -> Vec<(String, String)> {
     let mut p: Vec<(String, String)> = findings(v)
@@ -262,9 +266,15 @@ fn an_unreadable_object_is_a_problem_and_the_exit_code_comes_from_findings() {
     // Nothing found: the problems are listed, and exit 0 says so.
     let (code, v, err) = scan(&d, &db, &["--diff-base", "main"]);
     assert_eq!(code, 0, "{err}");
-    let problems = v["problems"].as_array().cloned().unwrap_or_default();
-    assert!(!problems.is_empty(), "{v:#}");
-    let messages: Vec<String> = problems
+    let listed = problems(&v);
+    assert!(!listed.is_empty(), "{v:#}");
+    assert!(
+        listed.iter().any(|p| p["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("cannot diff against the merge base"))),
+        "{v:#}"
+    );
+    let messages: Vec<String> = listed
         .iter()
         .map(|p| format!("{}: {}", p["path"], p["message"]))
         .collect();
@@ -291,13 +301,33 @@ fn an_unreadable_object_is_a_problem_and_the_exit_code_comes_from_findings() {
         vec![("secrets".to_string(), "app/db.py".to_string())],
         "{v:#}"
     );
-    assert!(
-        !v["problems"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .is_empty()
+    assert!(!problems(&v).is_empty(), "{v:#}");
+
+    // An unreadable blob inside the change's history: one problem naming
+    // its file, and the history pass goes on.
+    commit_file(&d, "notes.txt", "first draft\n", "draft");
+    let draft = git(&d, &["rev-parse", "HEAD:notes.txt"]);
+    commit_file(&d, "notes.txt", "final\n", "final");
+    corrupt(&d, &draft);
+    let (code, v, err) = scan(&d, &db, &["--diff-base", "main"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        places(&v),
+        vec![("secrets".to_string(), "app/db.py".to_string())],
+        "{v:#}"
     );
+    let on_notes = problems(&v)
+        .iter()
+        .filter(|p| {
+            p["path"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("notes.txt"))
+        })
+        .count();
+    assert_eq!(on_notes, 1, "{v:#}");
+    let (code, v, err) = run(&d, &["secrets", "--since", "main"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(!problems(&v).is_empty(), "{v:#}");
 
     // A base that does not exist is still the user's to fix.
     let out = pipeguard()
@@ -361,4 +391,38 @@ fn a_subdirectory_scan_uses_the_root_policy_and_only_its_own_history() {
         vec![("secrets".to_string(), "old.py".to_string())],
         "{v:#}"
     );
+
+    // In PR mode too, only what the change did inside `sub` counts.
+    git(&d, &["checkout", "-q", "-b", "feature"]);
+    commit_file(
+        &d,
+        "outside/new.py",
+        &format!("password = \"{}\"\n", password("out2")),
+        "a new secret outside sub",
+    );
+    commit_file(
+        &d,
+        "sub/new.py",
+        &format!("password = \"{}\"\n", password("in2")),
+        "a new secret inside sub",
+    );
+    for args in [
+        &[
+            "scan",
+            "--no-cache",
+            "--diff-base",
+            "main",
+            "--only",
+            "secrets",
+        ][..],
+        &["secrets", "--since", "main"][..],
+    ] {
+        let (code, v, err) = run(&sub, args);
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert_eq!(
+            places(&v),
+            vec![("secrets".to_string(), "new.py".to_string())],
+            "{args:?}: {v:#}"
+        );
+    }
 }
