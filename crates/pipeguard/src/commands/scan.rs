@@ -6,6 +6,9 @@
 //! changed files are read and only what the change introduced is reported:
 //! secrets in the new commits and on added lines, packages added or changed
 //! in lockfiles, workflow, Dockerfile and source lines the change touched.
+//! Whatever an analyzer finds there is then checked against the merge base
+//! by fingerprint: a finding the base already had in those files is not the
+//! change's doing, however the change moved it (`analyze::drop_preexisting`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;

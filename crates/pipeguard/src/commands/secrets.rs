@@ -23,7 +23,9 @@ pub struct SecretsArgs {
     /// Scan the full history of every ref instead of the working tree.
     #[arg(long, conflicts_with = "staged")]
     git: bool,
-    /// Scan only commits after REV (reachable from HEAD, not from REV); implies --git.
+    /// Scan only commits after REV (reachable from HEAD, not from REV; a merge is
+    /// compared with the merge base, and a secret the merge base already had in
+    /// the same file is not reported); implies --git.
     #[arg(long, value_name = "REV", conflicts_with = "staged")]
     since: Option<String>,
     /// Scan only what is staged in the index (for pre-commit hooks).
