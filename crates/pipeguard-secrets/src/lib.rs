@@ -11,7 +11,7 @@ pub mod rules;
 pub mod validate;
 mod walk;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -248,12 +248,20 @@ impl Scanner {
         let mut bytes = 0u64;
         let mut batch: Vec<(String, Vec<u8>)> = Vec::new();
         let mut batch_bytes = 0usize;
+        // A blob that was only replaced is named by the path it was replaced at.
+        let replaced_at: HashMap<&str, &str> = intros
+            .values()
+            .flatten()
+            .filter_map(|i| Some((i.previous.as_deref()?, i.path.as_str())))
+            .collect();
         let name_of = |id: &str| -> String {
             intros
                 .get(id)
                 .and_then(|l| l.first())
-                .map(|i| i.path.clone())
+                .map(|i| i.path.as_str())
+                .or_else(|| replaced_at.get(id).copied())
                 .unwrap_or_default()
+                .to_string()
         };
         let flush = |batch: &mut Vec<(String, Vec<u8>)>,
                      results: &mut HashMap<String, Vec<Match>>| {
@@ -325,12 +333,83 @@ impl Scanner {
             }
         }
         let mut out = g.finish();
+        // A secret the base already held, in a file the change touched, is
+        // not the change's doing however the commits moved it around.
+        if let Some(base) = &history.base
+            && !out.findings.is_empty()
+        {
+            let mut paths: Vec<String> = out
+                .findings
+                .iter()
+                .flat_map(|f| f.locations.iter().map(|l| l.path.clone()))
+                .collect();
+            paths.sort();
+            paths.dedup();
+            let known = self.fingerprints_at(root, base, &paths, &mut problems);
+            out.findings.retain(|f| !known.contains(&f.fingerprint));
+        }
         out.problems = problems;
         out.blobs = Some(blobs);
         out.bytes = bytes;
         out.files = blobs;
         out.commits = Some(history.commits);
         Ok(out)
+    }
+}
+
+impl Scanner {
+    /// The fingerprints of the secrets these files (paths relative to
+    /// `root`) held at commit `rev`. A file that did not exist there holds
+    /// none; one that cannot be read is a problem, and holds none either.
+    pub fn fingerprints_at(
+        &self,
+        root: &Path,
+        rev: &str,
+        paths: &[String],
+        problems: &mut Vec<Problem>,
+    ) -> HashSet<Fingerprint> {
+        let mut g = Grouper::new(&self.engine);
+        let mut failed = Vec::new();
+        let read =
+            git::read_files_at(
+                root,
+                rev,
+                paths,
+                self.max_file_size,
+                |path, content| match content {
+                    Ok(Some(data)) if !walk::is_binary(&data) => {
+                        g.add(path, None, self.engine.scan(&data, path));
+                    }
+                    Ok(_) => {}
+                    Err(e) => failed.push(base_problem(path, rev, &e)),
+                },
+            );
+        problems.extend(failed);
+        if let Err(e) = read {
+            problems.push(base_problem(
+                &root.display().to_string(),
+                rev,
+                &format!("{e:#}"),
+            ));
+        }
+        g.finish()
+            .findings
+            .into_iter()
+            .map(|f| f.fingerprint)
+            .collect()
+    }
+}
+
+/// A file whose version at the merge base cannot be read: the change is
+/// then compared with nothing for that file.
+pub fn base_problem(path: &str, rev: &str, why: &str) -> Problem {
+    Problem {
+        path: path.to_string(),
+        line: None,
+        message: format!(
+            "cannot read this file at the merge base {}, so all of it counts as new: {why}",
+            &rev[..rev.len().min(12)]
+        ),
     }
 }
 

@@ -80,10 +80,47 @@ pub(crate) fn usage(msg: impl Into<String>) -> anyhow::Error {
 
 /// The policy: `--config`, else `pipeguard.toml` at the root, else defaults.
 pub(crate) fn load_policy(config: Option<&Path>, root: &Path) -> anyhow::Result<Policy> {
-    Ok(match config {
-        Some(p) => Policy::load(p)?,
-        None => Policy::discover(root)?,
-    })
+    match config {
+        Some(p) => Policy::load(p),
+        None => Policy::discover(root),
+    }
+    .map_err(policy_error)
+}
+
+/// A policy error's own message already ends with its cause (the I/O error
+/// of an unreadable file); printed as a chain it would say "No such file or
+/// directory" twice. The user fixes it either way: exit 2.
+fn policy_error(e: pipeguard_core::PolicyError) -> anyhow::Error {
+    usage(e.to_string())
+}
+
+/// As [`load_policy`], and when the root has no policy file but sits below
+/// the top of a git work tree, the policy at the top: scanning `repo/sub`
+/// is scanning part of `repo`, under `repo`'s rules. Which file that was is
+/// said on standard error, since it is not where the user pointed.
+pub(crate) fn load_repo_policy(config: Option<&Path>, root: &Path) -> anyhow::Result<Policy> {
+    let policy = load_policy(config, root)?;
+    if config.is_some() || policy.path.is_some() || !root.is_dir() {
+        return Ok(policy);
+    }
+    let Some(top) = crate::diff::git(root, &["rev-parse", "--show-toplevel"])
+        .ok()
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o).trim()))
+        .filter(|t| !t.as_os_str().is_empty())
+    else {
+        return Ok(policy);
+    };
+    let candidate = top.join(pipeguard_core::policy::FILE_NAME);
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same(&top, root) || !candidate.is_file() {
+        return Ok(policy);
+    }
+    let policy = Policy::load(&candidate).map_err(policy_error)?;
+    eprintln!("pipeguard: policy: {}", candidate.display());
+    Ok(policy)
 }
 
 pub(crate) fn policy_base(policy: &Policy, root: &Path) -> PathBuf {

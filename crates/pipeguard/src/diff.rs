@@ -4,12 +4,20 @@
 //! is taken from the merge base to the working tree (so uncommitted edits
 //! count locally, and in CI the working tree is the PR head), plus untracked
 //! files that are not ignored.
+//!
+//! What counts as new is decided twice: by line (a finding on a line the
+//! change did not add is not reported) and by fingerprint (a finding the
+//! merge base already had, in the files involved, is not reported however
+//! the change moved it). The second needs the base versions of those files,
+//! which [`Diff::base_tree`] writes to a scratch directory so that every
+//! analyzer can read them exactly as it reads a tree.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Component, Path};
 use std::process::Command;
 
 use anyhow::{Context, bail};
+use pipeguard_core::Problem;
 
 /// Which lines of a file the change added.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +36,9 @@ pub struct Diff {
     pub base: String,
     /// Changed files that still exist, by path relative to the scanned root.
     pub files: HashMap<String, Lines>,
+    /// What could not be worked out exactly (an unreadable object): PR mode
+    /// goes on, reporting these beside its findings as a full scan does.
+    pub problems: Vec<Problem>,
 }
 
 /// The diff base the CI names for this pipeline, if it is a pull/merge request.
@@ -113,14 +124,50 @@ impl Diff {
                 untracked,
             )
         });
-        let mut files = parse_patch(&String::from_utf8_lossy(&patch?));
-        for p in untracked?.split(|&b| b == 0).filter(|p| !p.is_empty()) {
-            files.insert(String::from_utf8_lossy(p).into_owned(), Lines::Whole);
+        let mut problems = Vec::new();
+        let mut files = match patch {
+            Ok(p) => parse_patch(&String::from_utf8_lossy(&p)),
+            Err(e) => {
+                // The patch needs every changed blob; one corrupt object
+                // fails it. The list of changed files needs only the trees,
+                // so the scan goes on with those files read whole.
+                problems.push(Problem {
+                    path: root.display().to_string(),
+                    line: None,
+                    message: format!(
+                        "cannot diff against the merge base, changed files are checked whole: {e:#}"
+                    ),
+                });
+                match changed_names(root, &merge_base) {
+                    Ok(names) => names.into_iter().map(|n| (n, Lines::Whole)).collect(),
+                    Err(e) => {
+                        problems.push(Problem {
+                            path: root.display().to_string(),
+                            line: None,
+                            message: format!("cannot list the changed files: {e:#}"),
+                        });
+                        HashMap::new()
+                    }
+                }
+            }
+        };
+        match untracked {
+            Ok(u) => {
+                for p in u.split(|&b| b == 0).filter(|p| !p.is_empty()) {
+                    files.insert(String::from_utf8_lossy(p).into_owned(), Lines::Whole);
+                }
+            }
+            Err(e) => problems.push(Problem {
+                path: root.display().to_string(),
+                line: None,
+                message: format!("cannot list untracked files: {e:#}"),
+            }),
         }
         Ok(Diff {
             merge_base,
             base: base.to_string(),
             files,
+            problems,
         })
     }
 
@@ -137,6 +184,84 @@ impl Diff {
     pub fn base_content(&self, root: &Path, path: &str) -> Option<Vec<u8>> {
         git(root, &["show", &format!("{}:./{path}", self.merge_base)]).ok()
     }
+
+    /// Writes these files (paths relative to `root`) as they were at the
+    /// merge base into a scratch directory, at the same relative paths, so
+    /// an analyzer can read the base like a tree; files that did not exist
+    /// there are left out. One `git cat-file` reads them all.
+    pub fn base_tree(
+        &self,
+        root: &Path,
+        paths: &[String],
+    ) -> anyhow::Result<(tempfile::TempDir, Vec<Problem>)> {
+        let dir = tempfile::Builder::new()
+            .prefix("pipeguard-base-")
+            .tempdir()
+            .context("cannot create a scratch directory for the merge base")?;
+        // Paths come from git and from findings; none may leave the scratch
+        // directory.
+        let safe = |p: &str| {
+            !p.is_empty()
+                && Path::new(p)
+                    .components()
+                    .all(|c| matches!(c, Component::Normal(_)))
+        };
+        let paths: Vec<String> = paths.iter().filter(|p| safe(p)).cloned().collect();
+        let mut problems = Vec::new();
+        let mut written = Ok(());
+        pipeguard_secrets::git::read_files_at(
+            root,
+            &self.merge_base,
+            &paths,
+            u64::MAX,
+            |rel, content| match content {
+                Ok(Some(data)) => {
+                    let to = dir.path().join(rel);
+                    let w = to
+                        .parent()
+                        .map_or(Ok(()), std::fs::create_dir_all)
+                        .and_then(|()| std::fs::write(&to, data));
+                    if let Err(e) = w
+                        && written.is_ok()
+                    {
+                        written = Err(e);
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => problems.push(pipeguard_secrets::base_problem(rel, &self.merge_base, &e)),
+            },
+        )?;
+        written.context("cannot write the merge base's files to a scratch directory")?;
+        Ok((dir, problems))
+    }
+}
+
+/// The changed files (not deleted ones) from the trees alone, without
+/// reading any blob: the fallback when the patch cannot be made.
+fn changed_names(root: &Path, merge_base: &str) -> anyhow::Result<Vec<String>> {
+    let raw = git(
+        root,
+        &[
+            "diff",
+            "--relative",
+            "--raw",
+            "-z",
+            "--no-renames",
+            "--no-abbrev",
+            merge_base,
+            "--",
+        ],
+    )?;
+    let mut names = Vec::new();
+    let mut tokens = raw.split(|&b| b == 0);
+    while let Some(meta) = tokens.next() {
+        let Some(path) = tokens.next() else { break };
+        let meta = String::from_utf8_lossy(meta);
+        if !meta.trim_end().ends_with('D') {
+            names.push(String::from_utf8_lossy(path).into_owned());
+        }
+    }
+    Ok(names)
 }
 
 /// Added line ranges per file from a `git diff -U0` patch; deleted files
@@ -230,6 +355,7 @@ new file mode 100644
             merge_base: String::new(),
             base: String::new(),
             files: d,
+            problems: Vec::new(),
         };
         assert!(diff.touches("app.py", Some(12)));
         assert!(!diff.touches("app.py", Some(5)), "an unchanged line");

@@ -120,3 +120,21 @@ pub(crate) fn analyze(scope: &Scope) -> anyhow::Result<Outcome> {
     part.findings = kept;
     Ok(part)
 }
+
+/// The dependency findings of a tree that need no advisory database: the
+/// supply-chain audits and missing lockfiles. PR mode reads the merge base
+/// with this rather than with [`analyze`]: a vulnerable package that the
+/// base already had at the same version is dropped above by name and
+/// version, which fixes its fingerprint, and loading the database a second
+/// time would add a third to PR mode's time for nothing.
+pub(crate) fn without_advisories(scope: &Scope) -> anyhow::Result<Outcome> {
+    let cfg = &scope.policy.deps;
+    let mut part = Outcome::default();
+    let found = pipeguard_deps::scan::discover(scope.root, &mut part.problems, &mut part.bytes);
+    part.findings = pipeguard_deps::audit::audit_lockfiles(&found, cfg);
+    if cfg.require_lockfile {
+        part.findings
+            .extend(pipeguard_deps::audit::missing_lockfiles(scope.root));
+    }
+    Ok(part)
+}

@@ -11,7 +11,9 @@ pub(crate) mod dockerfile;
 pub(crate) mod image;
 pub(crate) mod secrets;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use pipeguard_core::profile::History;
 use pipeguard_core::{Finding, Outcome, Policy, Problem};
@@ -28,8 +30,9 @@ pub(crate) struct Scope<'a> {
     pub diff: Option<&'a Diff>,
     /// The advisory database.
     pub db: PathBuf,
-    /// One secrets engine for every analyzer (building it is the costly part).
-    pub scanner: Scanner,
+    /// One secrets engine for every analyzer (building it is the costly
+    /// part), shared with the run over the merge base in PR mode.
+    pub scanner: Arc<Scanner>,
     pub history: History,
     /// Report vulnerable transitive packages, not only direct ones.
     pub transitive: bool,
@@ -46,7 +49,7 @@ impl<'a> Scope<'a> {
             policy,
             diff: None,
             db,
-            scanner: scanner(policy, root)?,
+            scanner: Arc::new(scanner(policy, root)?),
             history: History::None,
             transitive: true,
             strict_db: true,
@@ -112,4 +115,61 @@ pub(crate) fn audited(
         bytes,
         ..Outcome::default()
     }
+}
+
+/// In pull-request mode, drops the findings the merge base already had: the
+/// same analyzer (`run`) reads the base versions of the files the findings
+/// are in, and a finding whose fingerprint comes back there is not the
+/// change's doing, whatever lines or commits the change moved it through.
+/// Only those files are read, so this costs little however large the tree.
+pub(crate) fn drop_preexisting(
+    scope: &Scope,
+    mut part: Outcome,
+    run: impl Fn(&Scope) -> anyhow::Result<Outcome>,
+) -> Outcome {
+    let Some(d) = scope.diff else {
+        return part;
+    };
+    if part.findings.is_empty() {
+        return part;
+    }
+    let mut paths: Vec<String> = part
+        .findings
+        .iter()
+        .flat_map(|f| f.locations.iter().map(|l| l.path.clone()))
+        .collect();
+    paths.sort();
+    paths.dedup();
+    let (dir, problems) = match d.base_tree(scope.root, &paths) {
+        Ok(t) => t,
+        Err(e) => {
+            part.problems.push(Problem {
+                path: scope.root.display().to_string(),
+                line: None,
+                message: format!(
+                    "cannot compare with the merge base, every finding counts as new: {e:#}"
+                ),
+            });
+            return part;
+        }
+    };
+    part.problems.extend(problems);
+    let base = Scope {
+        root: dir.path(),
+        policy: scope.policy,
+        diff: None,
+        db: scope.db.clone(),
+        scanner: scope.scanner.clone(),
+        history: History::None,
+        transitive: scope.transitive,
+        strict_db: false,
+    };
+    // What the base run could not do (no advisory data, say) was already
+    // said by the run on the change; only its fingerprints matter here.
+    let known: HashSet<_> = match run(&base) {
+        Ok(o) => o.findings.into_iter().map(|f| f.fingerprint).collect(),
+        Err(_) => HashSet::new(),
+    };
+    part.findings.retain(|f| !known.contains(&f.fingerprint));
+    part
 }

@@ -5,7 +5,7 @@
 use pipeguard_core::profile::History;
 use pipeguard_secrets::GitScope;
 
-use pipeguard_core::Outcome;
+use pipeguard_core::{Outcome, Problem};
 
 use super::{Scope, changed_files, only_touched};
 use crate::common::usage;
@@ -26,14 +26,23 @@ pub(crate) fn analyze(scope: &Scope) -> anyhow::Result<Outcome> {
             part.findings = only_touched(std::mem::take(&mut part.findings), Some(d));
             // ...and every commit of the change, so a secret added and then
             // removed inside the pull request is still reported.
+            // A failure here is a problem, as in a full scan: the working
+            // tree part above still stands.
             if scope.history != History::None {
-                let h = scanner
-                    .scan_git(scope.root, &GitScope::Since(d.merge_base.clone()), &|_| {})
-                    .map_err(|e| usage(format!("{e:#}")))?;
-                part.commits = h.commits;
-                part.blobs = h.blobs;
-                part.findings.extend(h.findings);
-                part.problems.extend(h.problems);
+                match scanner.scan_git(scope.root, &GitScope::Since(d.merge_base.clone()), &|_| {})
+                {
+                    Ok(h) => {
+                        part.commits = h.commits;
+                        part.blobs = h.blobs;
+                        part.findings.extend(h.findings);
+                        part.problems.extend(h.problems);
+                    }
+                    Err(e) => part.problems.push(Problem {
+                        path: scope.root.display().to_string(),
+                        line: None,
+                        message: format!("git history not scanned: {e:#}"),
+                    }),
+                }
             }
             part.note = format!("{} changed files", files.len());
         }

@@ -6,6 +6,9 @@
 //! changed files are read and only what the change introduced is reported:
 //! secrets in the new commits and on added lines, packages added or changed
 //! in lockfiles, workflow, Dockerfile and source lines the change touched.
+//! Whatever an analyzer finds there is then checked against the merge base
+//! by fingerprint: a finding the base already had in those files is not the
+//! change's doing, however the change moved it (`analyze::drop_preexisting`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -19,7 +22,7 @@ use pipeguard_core::{Finding, Outcome, Problem, Report, Summary};
 use crate::analyze::{self, Scope};
 use crate::cache::Cache;
 use crate::common::{
-    CommonArgs, db_dir, load_policy, policy_base, require_path, shown_root, usage,
+    CommonArgs, db_dir, load_repo_policy, policy_base, require_path, shown_root, usage,
 };
 use crate::diff::Diff;
 use crate::output;
@@ -69,7 +72,7 @@ pub fn run(a: ScanArgs) -> anyhow::Result<i32> {
         )));
     }
     let root = a.path.as_path();
-    let policy = load_policy(a.common.config.as_deref(), root)?;
+    let policy = load_repo_policy(a.common.config.as_deref(), root)?;
     let ci_base = if a.no_diff {
         None
     } else {
@@ -124,7 +127,7 @@ pub fn run(a: ScanArgs) -> anyhow::Result<i32> {
         policy: &policy,
         diff: diff.as_ref(),
         db,
-        scanner,
+        scanner: Arc::new(scanner),
         history: profile.history,
         transitive: profile.transitive,
         strict_db: false,
@@ -141,7 +144,19 @@ pub fn run(a: ScanArgs) -> anyhow::Result<i32> {
                     an,
                     s.spawn(move || {
                         let t = Instant::now();
-                        let r = run_analyzer(an, scope, profile);
+                        // In PR mode, what the merge base already had is
+                        // dropped by fingerprint, for every analyzer alike.
+                        let r = run_analyzer(an, scope, profile).map(|part| match an {
+                            Analyzer::Image => part,
+                            Analyzer::Deps => analyze::drop_preexisting(
+                                scope,
+                                part,
+                                analyze::deps::without_advisories,
+                            ),
+                            _ => analyze::drop_preexisting(scope, part, |base| {
+                                run_analyzer(an, base, profile)
+                            }),
+                        });
                         (t.elapsed(), r)
                     }),
                 )
@@ -171,7 +186,10 @@ pub fn run(a: ScanArgs) -> anyhow::Result<i32> {
 
     let mut summary = Summary::default();
     let mut findings = Vec::new();
-    let mut problems = Vec::new();
+    let mut problems = diff
+        .as_ref()
+        .map(|d| d.problems.clone())
+        .unwrap_or_default();
     let mut timings = Vec::new();
     for (an, took, part) in parts {
         let part = match part {
@@ -193,6 +211,10 @@ pub fn run(a: ScanArgs) -> anyhow::Result<i32> {
         problems.extend(part.problems);
     }
     let findings = merge(findings);
+    // Two analyzers reading the same unreadable object say so in the same
+    // words; the report says it once.
+    let mut seen = std::collections::HashSet::new();
+    problems.retain(|p| seen.insert((p.path.clone(), p.line, p.message.clone())));
     if a.timings {
         print_timings(&profile, diff.as_ref(), &timings, cache.as_deref(), started);
     }

@@ -10,7 +10,9 @@ use clap::Args;
 use pipeguard_core::Report;
 use pipeguard_secrets::{GitScope, Scanner};
 
-use crate::common::{CommonArgs, STDIN_COMMAND, load_policy, policy_base, shown_root, usage};
+use crate::common::{
+    CommonArgs, STDIN_COMMAND, load_policy, load_repo_policy, policy_base, shown_root, usage,
+};
 use crate::output;
 
 #[derive(Args)]
@@ -21,7 +23,9 @@ pub struct SecretsArgs {
     /// Scan the full history of every ref instead of the working tree.
     #[arg(long, conflicts_with = "staged")]
     git: bool,
-    /// Scan only commits after REV (reachable from HEAD, not from REV); implies --git.
+    /// Scan only commits after REV (reachable from HEAD, not from REV; a merge is
+    /// compared with the merge base, and a secret the merge base already had in
+    /// the same file is not reported); implies --git.
     #[arg(long, value_name = "REV", conflicts_with = "staged")]
     since: Option<String>,
     /// Scan only what is staged in the index (for pre-commit hooks).
@@ -54,7 +58,11 @@ pub fn run(a: SecretsArgs) -> anyhow::Result<i32> {
     } else {
         a.path.clone()
     };
-    let policy = load_policy(a.common.config.as_deref(), &root)?;
+    let policy = if stdin {
+        load_policy(a.common.config.as_deref(), &root)?
+    } else {
+        load_repo_policy(a.common.config.as_deref(), &root)?
+    };
     let mut cfg = policy.secrets.clone();
     if a.scan_ignored {
         cfg.scan_ignored = true;
