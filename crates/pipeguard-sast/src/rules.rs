@@ -359,6 +359,11 @@ fn with_example(docs: &str, example: Option<&String>) -> String {
     }
 }
 
+/// The analyzer name the registry lists code rules under: the one users
+/// select them by (`pipeguard code`, `--only code`, `[profile] analyzers`).
+/// Findings keep `sast` as their analyzer for report compatibility.
+const REGISTRY_ANALYZER: &str = "code";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,8 +381,3 @@ mod tests {
         assert!(d.ends_with("**Example:** `` q(`a ${b}`) ``"), "{d}");
     }
 }
-
-/// The analyzer name the registry lists code rules under: the one users
-/// select them by (`pipeguard code`, `--only code`, `[profile] analyzers`).
-/// Findings keep `sast` as their analyzer for report compatibility.
-const REGISTRY_ANALYZER: &str = "code";

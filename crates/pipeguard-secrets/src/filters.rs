@@ -212,11 +212,7 @@ pub fn reject(secret: &str, generic: bool, min_entropy: Option<f64>) -> Option<&
 fn reads_as_words(b: &[u8]) -> bool {
     let vowel = |c: &u8| b"aeiouAEIOU".contains(c);
     let vowels = b.iter().filter(|c| vowel(c)).count();
-    let longest_cluster = b
-        .split(vowel)
-        .map(<[u8]>::len)
-        .max()
-        .unwrap_or(0);
+    let longest_cluster = b.split(vowel).map(<[u8]>::len).max().unwrap_or(0);
     vowels * 4 >= b.len() && longest_cluster <= 3
 }
 

@@ -224,6 +224,64 @@ pub fn load_file(path: &Path) -> Result<Vec<Rule>, RuleError> {
     parse_rules(&src, &path.display().to_string(), true)
 }
 
+/// What to do about a leaked credential of this rule: the rule's own
+/// remediation, else the same advice for every credential.
+pub fn fix_of(rule: &Rule) -> String {
+    rule.remediation.clone().unwrap_or_else(|| {
+        format!(
+            "Revoke or rotate this {}, remove it from the code (and from git history if it was committed), and inject it at run time from your CI secret store.",
+            rule.name
+        )
+    })
+}
+
+/// The secret rules as registry entries (`pipeguard rules`, SARIF,
+/// docs/rules.md). The docs are built from the rule's data; its examples are
+/// left out on purpose, so the generated docs hold no credential-shaped text.
+pub fn rule_docs(rules: &[Rule]) -> Vec<pipeguard_core::RuleDoc> {
+    rules
+        .iter()
+        .map(|r| {
+            let mut docs = format!("## What it does\nFinds {}", r.name);
+            if r.generic {
+                docs.push_str(
+                    " (a generic rule: a secret-looking value under a secret-looking name; placeholders, variables and low-entropy values are filtered out)",
+                );
+            }
+            if r.validate.is_some() {
+                docs.push_str(" and checks its structure (checksum, encoding) offline before reporting it");
+            }
+            docs.push_str(&format!(
+                ".\n\nThe prefilter looks for: {}.\n\n## Why is this bad\nA credential in a repository is readable by everyone who can read the repository, in every clone, fork and CI log, and stays in git history after it is deleted from the tree.",
+                r.keywords
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            if !r.references.is_empty() {
+                docs.push_str("\n\n## References\n");
+                for u in &r.references {
+                    docs.push_str(&format!("- <{u}>\n"));
+                }
+            }
+            pipeguard_core::RuleDoc {
+                id: r.id.clone(),
+                analyzer: "secrets".to_string(),
+                name: r.name.clone(),
+                severity: r.severity,
+                confidence: r.confidence,
+                cwe: vec![798],
+                docs: docs.trim_end().to_string(),
+                fix: fix_of(r),
+                help_uri: pipeguard_core::rule::help_uri(&r.id),
+                keywords: r.keywords.clone(),
+                source: Some(r.source.clone()),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -332,62 +390,4 @@ mod tests {
             "{err}"
         );
     }
-}
-
-/// What to do about a leaked credential of this rule: the rule's own
-/// remediation, else the same advice for every credential.
-pub fn fix_of(rule: &Rule) -> String {
-    rule.remediation.clone().unwrap_or_else(|| {
-        format!(
-            "Revoke or rotate this {}, remove it from the code (and from git history if it was committed), and inject it at run time from your CI secret store.",
-            rule.name
-        )
-    })
-}
-
-/// The secret rules as registry entries (`pipeguard rules`, SARIF,
-/// docs/rules.md). The docs are built from the rule's data; its examples are
-/// left out on purpose, so the generated docs hold no credential-shaped text.
-pub fn rule_docs(rules: &[Rule]) -> Vec<pipeguard_core::RuleDoc> {
-    rules
-        .iter()
-        .map(|r| {
-            let mut docs = format!("## What it does\nFinds {}", r.name);
-            if r.generic {
-                docs.push_str(
-                    " (a generic rule: a secret-looking value under a secret-looking name; placeholders, variables and low-entropy values are filtered out)",
-                );
-            }
-            if r.validate.is_some() {
-                docs.push_str(" and checks its structure (checksum, encoding) offline before reporting it");
-            }
-            docs.push_str(&format!(
-                ".\n\nThe prefilter looks for: {}.\n\n## Why is this bad\nA credential in a repository is readable by everyone who can read the repository, in every clone, fork and CI log, and stays in git history after it is deleted from the tree.",
-                r.keywords
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-            if !r.references.is_empty() {
-                docs.push_str("\n\n## References\n");
-                for u in &r.references {
-                    docs.push_str(&format!("- <{u}>\n"));
-                }
-            }
-            pipeguard_core::RuleDoc {
-                id: r.id.clone(),
-                analyzer: "secrets".to_string(),
-                name: r.name.clone(),
-                severity: r.severity,
-                confidence: r.confidence,
-                cwe: vec![798],
-                docs: docs.trim_end().to_string(),
-                fix: fix_of(r),
-                help_uri: pipeguard_core::rule::help_uri(&r.id),
-                keywords: r.keywords.clone(),
-                source: Some(r.source.clone()),
-            }
-        })
-        .collect()
 }

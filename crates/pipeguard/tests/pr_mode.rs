@@ -9,6 +9,46 @@ use std::path::Path;
 
 use common::*;
 
+// The repository helpers these tests were written with: free functions on a
+// path (the test kit's `GitRepo` would do too; these keep real commit times,
+// which the history pass's ordering does not depend on).
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "Dana Dev")
+        .env("GIT_AUTHOR_EMAIL", "dana@corp.net")
+        .env("GIT_COMMITTER_NAME", "Dana Dev")
+        .env("GIT_COMMITTER_EMAIL", "dana@corp.net")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn init_repo(dir: &Path) {
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["config", "commit.gpgsign", "false"]);
+}
+
+fn commit_file(dir: &Path, path: &str, content: &str, msg: &str) -> String {
+    let p = dir.join(path);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(&p, content).expect("write");
+    git(dir, &["add", path]);
+    git(dir, &["commit", "-q", "-m", msg]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
 /// Runs the binary with the CI's diff variables removed; returns the exit
 /// code, the JSON report and standard error.
 fn run(d: &Path, args: &[&str]) -> (i32, serde_json::Value, String) {
