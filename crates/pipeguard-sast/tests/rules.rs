@@ -133,7 +133,10 @@ fn registry_lists_every_rule_once_with_docs_and_cwe() {
     let mut seen = HashSet::new();
     for d in &docs {
         assert!(seen.insert(d.id.clone()), "duplicate rule id {}", d.id);
-        assert_eq!(d.analyzer, pipeguard_sast::ANALYZER);
+        assert_eq!(
+            d.analyzer, "code",
+            "code rules are listed under the command name"
+        );
         assert!(!d.name.is_empty(), "{} has no name", d.id);
         assert!(!d.docs.trim().is_empty(), "{} has no docs", d.id);
         assert!(

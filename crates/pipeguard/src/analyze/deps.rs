@@ -2,9 +2,10 @@
 //! the supply-chain audits; in pull-request mode only packages that are new
 //! or at a new version compared with the lockfile at the merge base.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use pipeguard_core::{Finding, Outcome, Problem};
+use pipeguard_core::{Outcome, Problem};
+use pipeguard_deps::filter::{self, BaseSet};
 
 use super::{Scope, changed_files};
 use crate::common::usage;
@@ -23,7 +24,7 @@ pub(crate) fn analyze(scope: &Scope) -> anyhow::Result<Outcome> {
             // version at the merge base: a package that was already there at
             // the same version is not the change's doing.
             let mut found = Vec::new();
-            let mut bases: HashMap<String, HashSet<(String, String)>> = HashMap::new();
+            let mut bases: HashMap<String, BaseSet> = HashMap::new();
             for (path, rel) in changed_files(scope, |p| {
                 pipeguard_deps::lockfile::Kind::detect(p.rsplit('/').next().unwrap_or(p)).is_some()
             }) {
@@ -36,17 +37,9 @@ pub(crate) fn analyze(scope: &Scope) -> anyhow::Result<Outcome> {
                     Some(Err(p)) => part.problems.push(p),
                     None => continue,
                 }
-                let before: HashSet<(String, String)> = d
+                let before = d
                     .base_content(scope.root, &rel)
-                    .and_then(|b| pipeguard_deps::scan::parse_one(&rel, &b))
-                    .and_then(Result::ok)
-                    .map(|f| {
-                        f.lockfile
-                            .packages
-                            .into_iter()
-                            .map(|p| (p.name, p.version))
-                            .collect()
-                    })
+                    .map(|b| filter::base_set(&rel, &b))
                     .unwrap_or_default();
                 bases.insert(rel, before);
             }
@@ -84,39 +77,15 @@ pub(crate) fn analyze(scope: &Scope) -> anyhow::Result<Outcome> {
         part.findings
             .extend(pipeguard_deps::audit::missing_lockfiles(scope.root));
     }
-    // Which package each finding is about: its lockfile line.
-    let mut at: HashMap<(&str, u32), &pipeguard_deps::lockfile::Package> = HashMap::new();
-    let mut graph: HashMap<&str, bool> = HashMap::new();
-    for f in &found {
-        graph.insert(f.path.as_str(), f.lockfile.has_graph);
-        for p in &f.lockfile.packages {
-            if p.line > 0 {
-                at.insert((f.path.as_str(), p.line), p);
-            }
-        }
-    }
-    let package_of = |f: &Finding| {
-        let l = f.locations.first()?;
-        at.get(&(l.path.as_str(), l.line?)).copied()
+    let keep = filter::Keep {
+        bases: base_sets.as_ref(),
+        transitive: scope.transitive,
     };
-    let transitive = scope.transitive;
-    let kept: Vec<Finding> = std::mem::take(&mut part.findings)
-        .into_iter()
-        .filter(|f| match package_of(f) {
-            Some(p) => {
-                let path = f.locations[0].path.as_str();
-                let new = base_sets.as_ref().is_none_or(|b| {
-                    b.get(path)
-                        .is_none_or(|set| !set.contains(&(p.name.clone(), p.version.clone())))
-                });
-                let depth_ok = transitive || p.direct || !graph.get(path).copied().unwrap_or(false);
-                new && depth_ok
-            }
-            None => scope
-                .diff
-                .is_none_or(|d| f.locations.iter().any(|l| d.touches(&l.path, l.line))),
-        })
-        .collect();
+    let kept = keep.apply(std::mem::take(&mut part.findings), &found, |f| {
+        scope
+            .diff
+            .is_none_or(|d| f.locations.iter().any(|l| d.touches(&l.path, l.line)))
+    });
     part.findings = kept;
     Ok(part)
 }
