@@ -85,8 +85,71 @@ pub struct Summary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub packages_scanned: Option<u64>,
     pub findings_by_severity: BTreeMap<String, usize>,
+    /// Findings per analyzer (`secrets`, `deps` …).
+    pub by_analyzer: BTreeMap<String, usize>,
+    /// Findings per rule id (an advisory id for a dependency finding).
+    pub by_rule: BTreeMap<String, usize>,
+    /// The files holding the most findings, most first, at most
+    /// [`TOP_FILES`]. A finding counts for the file of its first location,
+    /// the one every format shows it at, so the counts here add up to at
+    /// most the number of findings.
+    pub top_files: Vec<FileCount>,
     pub suppressed_by_baseline: usize,
     pub duration_ms: u64,
+}
+
+/// How many files [`Summary::top_files`] names. Ten is what a reader takes
+/// in at a glance; the full list is the findings themselves.
+pub const TOP_FILES: usize = 10;
+
+/// One entry of [`Summary::top_files`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileCount {
+    pub path: String,
+    pub findings: usize,
+}
+
+impl Summary {
+    /// Recounts the finding counts (by severity, analyzer, rule and file)
+    /// from `findings`; the scan counts are left alone.
+    pub fn count_findings(&mut self, findings: &[Finding]) {
+        self.findings_by_severity.clear();
+        self.by_analyzer.clear();
+        self.by_rule.clear();
+        let mut by_file: BTreeMap<&str, usize> = BTreeMap::new();
+        for f in findings {
+            *self
+                .findings_by_severity
+                .entry(f.severity.to_string())
+                .or_default() += 1;
+            *self.by_analyzer.entry(f.analyzer.clone()).or_default() += 1;
+            *self.by_rule.entry(f.rule_id.clone()).or_default() += 1;
+            if let Some(path) = f.primary_path() {
+                *by_file.entry(path).or_default() += 1;
+            }
+        }
+        let mut files: Vec<FileCount> = by_file
+            .into_iter()
+            .map(|(path, findings)| FileCount {
+                path: path.to_string(),
+                findings,
+            })
+            .collect();
+        // Most findings first; the BTreeMap already ordered ties by path,
+        // and the sort is stable, so equal counts stay in path order.
+        files.sort_by(|a, b| b.findings.cmp(&a.findings));
+        files.truncate(TOP_FILES);
+        self.top_files = files;
+    }
+
+    /// `by_rule` with the most frequent rule first (ties by rule id): the
+    /// order a reader triages in.
+    pub fn rules_by_count(&self) -> Vec<(&str, usize)> {
+        let mut rules: Vec<(&str, usize)> =
+            self.by_rule.iter().map(|(r, n)| (r.as_str(), *n)).collect();
+        rules.sort_by(|a, b| b.1.cmp(&a.1));
+        rules
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -147,14 +210,7 @@ impl Report {
                 })
                 .then_with(|| a.rule_id.cmp(&b.rule_id))
         });
-        self.summary.findings_by_severity.clear();
-        for f in &self.findings {
-            *self
-                .summary
-                .findings_by_severity
-                .entry(f.severity.to_string())
-                .or_default() += 1;
-        }
+        self.summary.count_findings(&self.findings);
         self.problems
             .sort_by(|a, b| a.path.cmp(&b.path).then(a.line.cmp(&b.line)));
     }
