@@ -220,3 +220,50 @@ impl Report {
         self.findings.iter().any(|f| f.severity >= self.fail_on)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Fingerprint, Location};
+
+    fn finding(rule: &str, analyzer: &str, path: &str) -> Finding {
+        Finding::builder(rule, rule, analyzer)
+            .message("m")
+            .fingerprint(Fingerprint::from_parts(&[rule.as_bytes(), path.as_bytes()]))
+            .location(Location::file(path))
+            .build()
+    }
+
+    #[test]
+    fn finish_counts_by_analyzer_rule_and_top_files() {
+        let mut r = Report::new("scan", ".", Severity::High);
+        for i in 0..12 {
+            r.findings.push(finding("a-rule", "ci", &format!("f{i:02}")));
+        }
+        r.findings.push(finding("b-rule", "secrets", "f05"));
+        r.findings.push(finding("b-rule", "secrets", "f07"));
+        r.findings.push(finding("c-rule", "secrets", "f07"));
+        r.finish();
+        let s = &r.summary;
+        assert_eq!(s.by_analyzer["ci"], 12);
+        assert_eq!(s.by_analyzer["secrets"], 3);
+        assert_eq!(s.by_rule["b-rule"], 2);
+        assert_eq!(
+            s.rules_by_count(),
+            vec![("a-rule", 12), ("b-rule", 2), ("c-rule", 1)]
+        );
+        // Most findings first, ties in path order, at most TOP_FILES.
+        let top: Vec<(&str, usize)> = s
+            .top_files
+            .iter()
+            .map(|f| (f.path.as_str(), f.findings))
+            .collect();
+        assert_eq!(top.len(), TOP_FILES);
+        assert_eq!(&top[..4], &[("f07", 3), ("f05", 2), ("f00", 1), ("f01", 1)]);
+        // Finishing again (the binary finishes once, tests may twice) recounts.
+        r.findings.truncate(1);
+        r.finish();
+        assert_eq!(r.summary.by_rule.len(), 1);
+        assert_eq!(r.summary.top_files.len(), 1);
+    }
+}

@@ -251,8 +251,13 @@ fn write_summary(p: &Painter, report: &Report, out: &mut dyn Write) -> io::Resul
             p.paint(
                 dim,
                 &format!(
-                    "… and {} more (--group-by rule shows every rule)",
-                    counted(rules.len() - SUMMARY_RULES, "rule")
+                    "… and {} more {} (--group-by rule shows every rule)",
+                    rules.len() - SUMMARY_RULES,
+                    if rules.len() - SUMMARY_RULES == 1 {
+                        "rule"
+                    } else {
+                        "rules"
+                    }
                 )
             )
         )?;
