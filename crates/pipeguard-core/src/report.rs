@@ -137,7 +137,7 @@ impl Summary {
             .collect();
         // Most findings first; the BTreeMap already ordered ties by path,
         // and the sort is stable, so equal counts stay in path order.
-        files.sort_by(|a, b| b.findings.cmp(&a.findings));
+        files.sort_by_key(|f| std::cmp::Reverse(f.findings));
         files.truncate(TOP_FILES);
         self.top_files = files;
     }
@@ -145,11 +145,21 @@ impl Summary {
     /// `by_rule` with the most frequent rule first (ties by rule id): the
     /// order a reader triages in.
     pub fn rules_by_count(&self) -> Vec<(&str, usize)> {
-        let mut rules: Vec<(&str, usize)> =
-            self.by_rule.iter().map(|(r, n)| (r.as_str(), *n)).collect();
-        rules.sort_by(|a, b| b.1.cmp(&a.1));
-        rules
+        most_first(&self.by_rule)
     }
+
+    /// `by_analyzer`, the analyzer with the most findings first.
+    pub fn analyzers_by_count(&self) -> Vec<(&str, usize)> {
+        most_first(&self.by_analyzer)
+    }
+}
+
+/// The counts of `map`, largest first; the sort is stable, so ties keep the
+/// map's order (by name).
+fn most_first(map: &BTreeMap<String, usize>) -> Vec<(&str, usize)> {
+    let mut v: Vec<(&str, usize)> = map.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+    v.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    v
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -238,7 +248,8 @@ mod tests {
     fn finish_counts_by_analyzer_rule_and_top_files() {
         let mut r = Report::new("scan", ".", Severity::High);
         for i in 0..12 {
-            r.findings.push(finding("a-rule", "ci", &format!("f{i:02}")));
+            r.findings
+                .push(finding("a-rule", "ci", &format!("f{i:02}")));
         }
         r.findings.push(finding("b-rule", "secrets", "f05"));
         r.findings.push(finding("b-rule", "secrets", "f07"));

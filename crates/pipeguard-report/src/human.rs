@@ -232,8 +232,7 @@ fn write_summary(p: &Painter, report: &Report, out: &mut dyn Write) -> io::Resul
         })
         .collect();
     writeln!(out, "  by severity:  {}", severities.join(", "))?;
-    let mut analyzers: Vec<(&String, &usize)> = s.by_analyzer.iter().collect();
-    analyzers.sort_by(|a, b| b.1.cmp(a.1));
+    let analyzers = s.analyzers_by_count();
     let analyzers: Vec<String> = analyzers
         .into_iter()
         .map(|(a, n)| format!("{n} {a}"))

@@ -30,7 +30,8 @@ pub fn escape(s: &str) -> String {
 /// at least one property inside `<properties>`.
 fn write_properties(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let s = &report.summary;
-    let mut props: Vec<(String, usize)> = vec![("pipeguard.findings".into(), report.findings.len())];
+    let mut props: Vec<(String, usize)> =
+        vec![("pipeguard.findings".into(), report.findings.len())];
     for sev in pipeguard_core::Severity::ALL {
         if let Some(n) = s.findings_by_severity.get(sev.as_str()) {
             props.push((format!("pipeguard.severity.{sev}"), *n));

@@ -62,8 +62,7 @@ fn row(f: &Finding) -> String {
 /// The counts by analyzer, rule and file, as three small tables.
 fn summary_tables(report: &Report, md: &mut String) {
     let s = &report.summary;
-    let mut analyzers: Vec<(&String, &usize)> = s.by_analyzer.iter().collect();
-    analyzers.sort_by(|a, b| b.1.cmp(a.1));
+    let analyzers = s.analyzers_by_count();
     md.push_str("\n| analyzer | findings |\n|---|---:|\n");
     for (a, n) in analyzers {
         let _ = writeln!(md, "| {} | {n} |", cell(a));
@@ -135,7 +134,10 @@ fn findings_table(report: &Report, budget: usize, md: &mut String) {
         }
     }
     if !cut.is_empty() {
-        let total: usize = per_severity.iter().map(|rs| rs.len().saturating_sub(shown)).sum();
+        let total: usize = per_severity
+            .iter()
+            .map(|rs| rs.len().saturating_sub(shown))
+            .sum();
         let _ = writeln!(
             md,
             "\n{total} more findings ({}) are left out to keep this summary under {} KiB: \

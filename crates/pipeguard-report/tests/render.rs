@@ -312,8 +312,7 @@ fn the_human_report_groups_by_rule_file_and_package() {
                 color: false,
                 group_by: Some(by),
             };
-            pipeguard_report::render_with(&report, Format::Human, &opts, &mut out)
-                .expect("render");
+            pipeguard_report::render_with(&report, Format::Human, &opts, &mut out).expect("render");
             insta::assert_snapshot!(name, String::from_utf8(out).expect("UTF-8"));
         },
     );
@@ -388,7 +387,11 @@ fn the_human_report_ends_with_a_summary_at_scale() {
     // The representative report is short: no summary, the verdict suffices.
     let mut out = Vec::new();
     pipeguard_report::render(&report(), Format::Human, false, &mut out).expect("render");
-    assert!(!String::from_utf8(out).expect("UTF-8").contains("Summary of"));
+    assert!(
+        !String::from_utf8(out)
+            .expect("UTF-8")
+            .contains("Summary of")
+    );
 }
 
 /// The Markdown summary of 600 findings stays under GitHub's limits: the
@@ -441,7 +444,10 @@ fn snapshot_names() -> Vec<String> {
         .map(|f| f.name().to_string())
         .into_iter()
         .chain(GROUPINGS.map(|(name, _)| name.to_string()))
-        .chain(["human-at-scale-tail".to_string(), "markdown-at-scale".to_string()])
+        .chain([
+            "human-at-scale-tail".to_string(),
+            "markdown-at-scale".to_string(),
+        ])
         .collect()
 }
 

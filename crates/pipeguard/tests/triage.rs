@@ -58,7 +58,10 @@ fn quiet_prints_only_the_verdict_and_still_fails_and_writes_the_reports() {
     assert_eq!(v["summary"]["top_files"][0]["path"], "deploy/.env");
     assert_eq!(v["summary"]["top_files"][0]["findings"], 2);
     let sarif = json(&std::fs::read(&sarif_file).expect("the --report file"));
-    assert_eq!(sarif["runs"][0]["results"].as_array().map(Vec::len), Some(4));
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().map(Vec::len),
+        Some(4)
+    );
     assert_eq!(
         sarif["runs"][0]["properties"]["summary"]["by_rule"]["github-pat-classic"],
         3
@@ -114,7 +117,10 @@ fn group_by_puts_each_group_under_a_header_with_its_count() {
         ],
         "{text}"
     );
-    assert!(text.trim_end().ends_with("FAIL (findings at or above medium)"));
+    assert!(
+        text.trim_end()
+            .ends_with("FAIL (findings at or above medium)")
+    );
     let text = by("rule");
     let headers: Vec<&str> = text.lines().filter(|l| l.starts_with("── ")).collect();
     assert_eq!(headers.len(), 2, "{text}");
@@ -127,7 +133,11 @@ fn group_by_puts_each_group_under_a_header_with_its_count() {
     // No finding here is about a package: one group holds them all.
     let text = by("package");
     let headers: Vec<&str> = text.lines().filter(|l| l.starts_with("── ")).collect();
-    assert_eq!(headers, ["── not about a package (4 findings) ──"], "{text}");
+    assert_eq!(
+        headers,
+        ["── not about a package (4 findings) ──"],
+        "{text}"
+    );
 
     pipeguard()
         .args(["secrets", "--group-by", "severity"])
