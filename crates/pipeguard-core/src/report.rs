@@ -85,8 +85,81 @@ pub struct Summary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub packages_scanned: Option<u64>,
     pub findings_by_severity: BTreeMap<String, usize>,
+    /// Findings per analyzer (`secrets`, `deps` …).
+    pub by_analyzer: BTreeMap<String, usize>,
+    /// Findings per rule id (an advisory id for a dependency finding).
+    pub by_rule: BTreeMap<String, usize>,
+    /// The files holding the most findings, most first, at most
+    /// [`TOP_FILES`]. A finding counts for the file of its first location,
+    /// the one every format shows it at, so the counts here add up to at
+    /// most the number of findings.
+    pub top_files: Vec<FileCount>,
     pub suppressed_by_baseline: usize,
     pub duration_ms: u64,
+}
+
+/// How many files [`Summary::top_files`] names. Ten is what a reader takes
+/// in at a glance; the full list is the findings themselves.
+pub const TOP_FILES: usize = 10;
+
+/// One entry of [`Summary::top_files`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileCount {
+    pub path: String,
+    pub findings: usize,
+}
+
+impl Summary {
+    /// Recounts the finding counts (by severity, analyzer, rule and file)
+    /// from `findings`; the scan counts are left alone.
+    pub fn count_findings(&mut self, findings: &[Finding]) {
+        self.findings_by_severity.clear();
+        self.by_analyzer.clear();
+        self.by_rule.clear();
+        let mut by_file: BTreeMap<&str, usize> = BTreeMap::new();
+        for f in findings {
+            *self
+                .findings_by_severity
+                .entry(f.severity.to_string())
+                .or_default() += 1;
+            *self.by_analyzer.entry(f.analyzer.clone()).or_default() += 1;
+            *self.by_rule.entry(f.rule_id.clone()).or_default() += 1;
+            if let Some(path) = f.primary_path() {
+                *by_file.entry(path).or_default() += 1;
+            }
+        }
+        let mut files: Vec<FileCount> = by_file
+            .into_iter()
+            .map(|(path, findings)| FileCount {
+                path: path.to_string(),
+                findings,
+            })
+            .collect();
+        // Most findings first; the BTreeMap already ordered ties by path,
+        // and the sort is stable, so equal counts stay in path order.
+        files.sort_by_key(|f| std::cmp::Reverse(f.findings));
+        files.truncate(TOP_FILES);
+        self.top_files = files;
+    }
+
+    /// `by_rule` with the most frequent rule first (ties by rule id): the
+    /// order a reader triages in.
+    pub fn rules_by_count(&self) -> Vec<(&str, usize)> {
+        most_first(&self.by_rule)
+    }
+
+    /// `by_analyzer`, the analyzer with the most findings first.
+    pub fn analyzers_by_count(&self) -> Vec<(&str, usize)> {
+        most_first(&self.by_analyzer)
+    }
+}
+
+/// The counts of `map`, largest first; the sort is stable, so ties keep the
+/// map's order (by name).
+fn most_first(map: &BTreeMap<String, usize>) -> Vec<(&str, usize)> {
+    let mut v: Vec<(&str, usize)> = map.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+    v.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    v
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -147,14 +220,7 @@ impl Report {
                 })
                 .then_with(|| a.rule_id.cmp(&b.rule_id))
         });
-        self.summary.findings_by_severity.clear();
-        for f in &self.findings {
-            *self
-                .summary
-                .findings_by_severity
-                .entry(f.severity.to_string())
-                .or_default() += 1;
-        }
+        self.summary.count_findings(&self.findings);
         self.problems
             .sort_by(|a, b| a.path.cmp(&b.path).then(a.line.cmp(&b.line)));
     }
@@ -162,5 +228,53 @@ impl Report {
     /// Whether anything reaches the threshold, i.e. exit code 1.
     pub fn fails(&self) -> bool {
         self.findings.iter().any(|f| f.severity >= self.fail_on)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Fingerprint, Location};
+
+    fn finding(rule: &str, analyzer: &str, path: &str) -> Finding {
+        Finding::builder(rule, rule, analyzer)
+            .message("m")
+            .fingerprint(Fingerprint::from_parts(&[rule.as_bytes(), path.as_bytes()]))
+            .location(Location::file(path))
+            .build()
+    }
+
+    #[test]
+    fn finish_counts_by_analyzer_rule_and_top_files() {
+        let mut r = Report::new("scan", ".", Severity::High);
+        for i in 0..12 {
+            r.findings
+                .push(finding("a-rule", "ci", &format!("f{i:02}")));
+        }
+        r.findings.push(finding("b-rule", "secrets", "f05"));
+        r.findings.push(finding("b-rule", "secrets", "f07"));
+        r.findings.push(finding("c-rule", "secrets", "f07"));
+        r.finish();
+        let s = &r.summary;
+        assert_eq!(s.by_analyzer["ci"], 12);
+        assert_eq!(s.by_analyzer["secrets"], 3);
+        assert_eq!(s.by_rule["b-rule"], 2);
+        assert_eq!(
+            s.rules_by_count(),
+            vec![("a-rule", 12), ("b-rule", 2), ("c-rule", 1)]
+        );
+        // Most findings first, ties in path order, at most TOP_FILES.
+        let top: Vec<(&str, usize)> = s
+            .top_files
+            .iter()
+            .map(|f| (f.path.as_str(), f.findings))
+            .collect();
+        assert_eq!(top.len(), TOP_FILES);
+        assert_eq!(&top[..4], &[("f07", 3), ("f05", 2), ("f00", 1), ("f01", 1)]);
+        // Finishing again (the binary finishes once, tests may twice) recounts.
+        r.findings.truncate(1);
+        r.finish();
+        assert_eq!(r.summary.by_rule.len(), 1);
+        assert_eq!(r.summary.top_files.len(), 1);
     }
 }

@@ -1,10 +1,58 @@
-//! The terminal report: findings grouped by severity, then problems, then a
-//! one-line verdict. Colour only when asked (the binary decides from the TTY).
+//! The terminal report: findings (by severity, or grouped by rule, file or
+//! package), then problems, then a summary when the findings no longer fit on
+//! a screen, then a one-line verdict. Colour only when asked (the binary
+//! decides from the TTY).
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::str::FromStr;
 
 use anstyle::{AnsiColor, Effects, Style};
-use pipeguard_core::{Report, Severity};
+use pipeguard_core::{Finding, Report, Severity};
+
+use crate::Options;
+
+/// From how many findings the report ends with a summary. Below this the
+/// whole report is a screen or two, and the verdict line already counts by
+/// severity: a summary would repeat what is in view. Above it the first
+/// findings have scrolled away, and the summary is what stays on screen.
+pub const SUMMARY_FROM: usize = 20;
+
+/// How many rules the summary lists; the rest are counted in one line
+/// (`--group-by rule` shows every rule). A deps scan can name hundreds of
+/// advisories, each its own rule.
+const SUMMARY_RULES: usize = 10;
+
+/// How the human report groups findings (`--group-by`). Without one the
+/// findings come most severe first, as they always did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Rule,
+    /// By the file of the finding's first location.
+    File,
+    /// By the package a dependency finding is about; the others last.
+    Package,
+}
+
+impl GroupBy {
+    /// The names `--group-by` accepts.
+    pub const NAMES: [&'static str; 3] = ["rule", "file", "package"];
+}
+
+impl FromStr for GroupBy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "rule" => Ok(GroupBy::Rule),
+            "file" => Ok(GroupBy::File),
+            "package" => Ok(GroupBy::Package),
+            _ => Err(format!(
+                "unknown grouping `{s}` (expected one of {})",
+                GroupBy::NAMES.join(", ")
+            )),
+        }
+    }
+}
 
 fn sev_style(s: Severity) -> Style {
     match s {
@@ -45,102 +93,185 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
-    let p = Painter { color };
+/// "1 finding", "2 findings".
+fn counted(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("{n} {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+fn write_finding(p: &Painter, f: &Finding, out: &mut dyn Write) -> io::Result<()> {
     let dim = AnsiColor::BrightBlack.on_default();
     let bold = Style::new().effects(Effects::BOLD);
-    for sev in Severity::ALL {
-        let group: Vec<_> = report
-            .findings
-            .iter()
-            .filter(|f| f.severity == sev)
-            .collect();
-        if group.is_empty() {
-            continue;
+    let label = format!("{:<8}", f.severity.as_str().to_uppercase());
+    writeln!(
+        out,
+        "{} {} {}",
+        p.paint(sev_style(f.severity), &label),
+        p.paint(bold, &f.rule_id),
+        p.paint(dim, &format!("(confidence: {})", f.confidence)),
+    )?;
+    let mut head = f.message.clone();
+    if let Some(s) = &f.secret {
+        head = format!("{head} [{s}]");
+    }
+    writeln!(out, "    {head}")?;
+    for (i, l) in f.locations.iter().enumerate() {
+        if i == 10 && f.locations.len() > 11 {
+            writeln!(out, "    … and {} more places", f.locations.len() - 10)?;
+            break;
         }
-        for f in group {
-            let label = format!("{:<8}", sev.as_str().to_uppercase());
-            writeln!(
-                out,
-                "{} {} {}",
-                p.paint(sev_style(sev), &label),
-                p.paint(bold, &f.rule_id),
-                p.paint(dim, &format!("(confidence: {})", f.confidence)),
-            )?;
-            let mut head = f.message.clone();
-            if let Some(s) = &f.secret {
-                head = format!("{head} [{s}]");
+        let mut at = l.path.clone();
+        if let Some(line) = l.line {
+            at.push_str(&format!(":{line}"));
+            if let Some(c) = l.column {
+                at.push_str(&format!(":{c}"));
             }
-            writeln!(out, "    {head}")?;
-            for (i, l) in f.locations.iter().enumerate() {
-                if i == 10 && f.locations.len() > 11 {
-                    writeln!(out, "    … and {} more places", f.locations.len() - 10)?;
-                    break;
-                }
-                let mut at = l.path.clone();
-                if let Some(line) = l.line {
-                    at.push_str(&format!(":{line}"));
-                    if let Some(c) = l.column {
-                        at.push_str(&format!(":{c}"));
-                    }
-                }
-                let mut tail = String::new();
-                if let Some(g) = &l.git {
-                    let short = &g.commit[..g.commit.len().min(12)];
-                    tail = format!("  commit {short} by {} on {}", g.author, g.date);
-                }
-                writeln!(out, "    --> {}{}", at, p.paint(dim, &tail))?;
-                if let Some(snip) = &l.snippet {
-                    writeln!(out, "        {}", p.paint(dim, snip))?;
-                }
-            }
-            if !f.flow.is_empty() {
-                writeln!(out, "    data flow:")?;
-                for (i, step) in f.flow.iter().enumerate() {
-                    let l = &step.location;
-                    let at = match l.line {
-                        Some(line) => format!("{}:{line}", l.path),
-                        None => l.path.clone(),
-                    };
-                    writeln!(out, "      {}. {at}  {}", i + 1, step.message)?;
-                }
-            }
-            writeln!(
-                out,
-                "    {}",
-                p.paint(dim, &format!("fingerprint: {}", f.fingerprint))
-            )?;
-            writeln!(out)?;
+        }
+        let mut tail = String::new();
+        if let Some(g) = &l.git {
+            let short = &g.commit[..g.commit.len().min(12)];
+            tail = format!("  commit {short} by {} on {}", g.author, g.date);
+        }
+        writeln!(out, "    --> {}{}", at, p.paint(dim, &tail))?;
+        if let Some(snip) = &l.snippet {
+            writeln!(out, "        {}", p.paint(dim, snip))?;
         }
     }
-    if !report.problems.is_empty() {
+    if !f.flow.is_empty() {
+        writeln!(out, "    data flow:")?;
+        for (i, step) in f.flow.iter().enumerate() {
+            let l = &step.location;
+            let at = match l.line {
+                Some(line) => format!("{}:{line}", l.path),
+                None => l.path.clone(),
+            };
+            writeln!(out, "      {}. {at}  {}", i + 1, step.message)?;
+        }
+    }
+    writeln!(
+        out,
+        "    {}",
+        p.paint(dim, &format!("fingerprint: {}", f.fingerprint))
+    )?;
+    writeln!(out)
+}
+
+/// One group of `--group-by`: its title and its findings in report order.
+struct Group<'a> {
+    title: String,
+    /// Sorts after every other group (findings without a package).
+    last: bool,
+    findings: Vec<&'a Finding>,
+}
+
+fn groups(report: &Report, by: GroupBy) -> Vec<Group<'_>> {
+    let mut map: BTreeMap<(bool, String), Vec<&Finding>> = BTreeMap::new();
+    for f in &report.findings {
+        let key = match by {
+            GroupBy::Rule => (false, f.rule_id.clone()),
+            GroupBy::File => match f.primary_path() {
+                Some(p) => (false, p.to_string()),
+                None => (true, "no file".to_string()),
+            },
+            GroupBy::Package => match &f.package {
+                Some(p) => (false, format!("{} {} ({})", p.name, p.version, p.ecosystem)),
+                None => (true, "not about a package".to_string()),
+            },
+        };
+        map.entry(key).or_default().push(f);
+    }
+    let mut groups: Vec<Group> = map
+        .into_iter()
+        .map(|((last, key), findings)| {
+            let title = match (by, findings.first()) {
+                (GroupBy::Rule, Some(f)) => format!("{key}: {}", f.rule_name),
+                _ => key,
+            };
+            Group {
+                title,
+                last,
+                findings,
+            }
+        })
+        .collect();
+    // The group to look at first comes first: the most severe, then the
+    // largest (one fix often clears a whole group). The map ordered the
+    // rest by name, and the sort is stable.
+    groups.sort_by_key(|g| {
+        let worst = g.findings.iter().map(|f| f.severity).max();
+        (
+            g.last,
+            std::cmp::Reverse(worst),
+            std::cmp::Reverse(g.findings.len()),
+        )
+    });
+    groups
+}
+
+fn write_summary(p: &Painter, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let bold = Style::new().effects(Effects::BOLD);
+    let dim = AnsiColor::BrightBlack.on_default();
+    let s = &report.summary;
+    writeln!(
+        out,
+        "{}",
+        p.paint(
+            bold,
+            &format!("Summary of {}:", counted(report.findings.len(), "finding"))
+        )
+    )?;
+    let severities: Vec<String> = Severity::ALL
+        .iter()
+        .filter_map(|sev| {
+            s.findings_by_severity
+                .get(sev.as_str())
+                .map(|n| p.paint(sev_style(*sev), &format!("{n} {sev}")))
+        })
+        .collect();
+    writeln!(out, "  by severity:  {}", severities.join(", "))?;
+    let analyzers = s.analyzers_by_count();
+    let analyzers: Vec<String> = analyzers
+        .into_iter()
+        .map(|(a, n)| format!("{n} {a}"))
+        .collect();
+    writeln!(out, "  by analyzer:  {}", analyzers.join(", "))?;
+    let rules = s.rules_by_count();
+    writeln!(out, "  top rules:")?;
+    for (rule, n) in rules.iter().take(SUMMARY_RULES) {
+        writeln!(out, "    {n:>5}  {rule}")?;
+    }
+    if rules.len() > SUMMARY_RULES {
         writeln!(
             out,
-            "{}",
+            "    {}",
             p.paint(
-                bold,
+                dim,
                 &format!(
-                    "{} input(s) could not be fully scanned:",
-                    report.problems.len()
+                    "… and {} more {} (--group-by rule shows every rule)",
+                    rules.len() - SUMMARY_RULES,
+                    if rules.len() - SUMMARY_RULES == 1 {
+                        "rule"
+                    } else {
+                        "rules"
+                    }
                 )
             )
         )?;
-        for pr in report.problems.iter().take(50) {
-            let at = match pr.line {
-                Some(l) => format!("{}:{l}", pr.path),
-                None => pr.path.clone(),
-            };
-            writeln!(out, "    {at}: {}", pr.message)?;
-        }
-        if report.problems.len() > 50 {
-            writeln!(
-                out,
-                "    … and {} more (see --format json)",
-                report.problems.len() - 50
-            )?;
-        }
-        writeln!(out)?;
     }
+    if !s.top_files.is_empty() {
+        writeln!(out, "  top files:")?;
+        for f in &s.top_files {
+            writeln!(out, "    {:>5}  {}", f.findings, f.path)?;
+        }
+    }
+    writeln!(out)
+}
+
+/// The last line: totals, what was scanned, and PASS or FAIL.
+fn verdict(p: &Painter, report: &Report) -> String {
     let counts: Vec<String> = Severity::ALL
         .iter()
         .filter_map(|s| {
@@ -185,9 +316,81 @@ pub fn render(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<(
     } else {
         String::new()
     };
-    writeln!(
-        out,
+    format!(
         "{total} finding(s){detail}{baseline} in {scanned}, {} ms: {verdict}",
         report.summary.duration_ms
     )
+}
+
+pub fn render(report: &Report, opts: &Options, out: &mut dyn Write) -> io::Result<()> {
+    let p = Painter { color: opts.color };
+    let bold = Style::new().effects(Effects::BOLD);
+    match opts.group_by {
+        None => {
+            for sev in Severity::ALL {
+                for f in report.findings.iter().filter(|f| f.severity == sev) {
+                    write_finding(&p, f, out)?;
+                }
+            }
+        }
+        Some(by) => {
+            for g in groups(report, by) {
+                let head = format!(
+                    "── {} ({}) ──",
+                    g.title,
+                    counted(g.findings.len(), "finding")
+                );
+                writeln!(out, "{}\n", p.paint(bold, &head))?;
+                for f in g.findings {
+                    write_finding(&p, f, out)?;
+                }
+            }
+        }
+    }
+    if !report.problems.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            p.paint(
+                bold,
+                &format!(
+                    "{} input(s) could not be fully scanned:",
+                    report.problems.len()
+                )
+            )
+        )?;
+        for pr in report.problems.iter().take(50) {
+            let at = match pr.line {
+                Some(l) => format!("{}:{l}", pr.path),
+                None => pr.path.clone(),
+            };
+            writeln!(out, "    {at}: {}", pr.message)?;
+        }
+        if report.problems.len() > 50 {
+            writeln!(
+                out,
+                "    … and {} more (see --format json)",
+                report.problems.len() - 50
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if report.findings.len() >= SUMMARY_FROM {
+        write_summary(&p, report, out)?;
+    }
+    writeln!(out, "{}", verdict(&p, report))
+}
+
+/// `--quiet`: the verdict line alone, after the count of inputs that could
+/// not be scanned, if any (a PASS over unread files is worth a second look).
+pub fn render_quiet(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let p = Painter { color };
+    if !report.problems.is_empty() {
+        writeln!(
+            out,
+            "{} input(s) could not be fully scanned (see the full report)",
+            report.problems.len()
+        )?;
+    }
+    writeln!(out, "{}", verdict(&p, report))
 }

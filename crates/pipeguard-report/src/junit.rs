@@ -23,6 +23,46 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// The finding counts as the suite's properties, which CI test views list
+/// beside the suite (`pipeguard.findings`, then `pipeguard.severity.*`,
+/// `pipeguard.analyzer.*`, `pipeguard.rule.*`, and `pipeguard.file.*` for
+/// the top files, most findings first). Never empty: JUnit's schema wants
+/// at least one property inside `<properties>`.
+fn write_properties(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let s = &report.summary;
+    let mut props: Vec<(String, usize)> =
+        vec![("pipeguard.findings".into(), report.findings.len())];
+    for sev in pipeguard_core::Severity::ALL {
+        if let Some(n) = s.findings_by_severity.get(sev.as_str()) {
+            props.push((format!("pipeguard.severity.{sev}"), *n));
+        }
+    }
+    for (a, n) in &s.by_analyzer {
+        props.push((format!("pipeguard.analyzer.{a}"), *n));
+    }
+    for (r, n) in &s.by_rule {
+        props.push((format!("pipeguard.rule.{r}"), *n));
+    }
+    for f in &s.top_files {
+        props.push((format!("pipeguard.file.{}", f.path), f.findings));
+    }
+    if s.suppressed_by_baseline > 0 {
+        props.push((
+            "pipeguard.suppressed-by-baseline".into(),
+            s.suppressed_by_baseline,
+        ));
+    }
+    writeln!(out, "    <properties>")?;
+    for (name, value) in props {
+        writeln!(
+            out,
+            r#"      <property name="{}" value="{value}"/>"#,
+            escape(&name)
+        )?;
+    }
+    writeln!(out, "    </properties>")
+}
+
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let failures = report
         .findings
@@ -42,6 +82,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         escape(&report.command),
         report.findings.len()
     )?;
+    write_properties(report, out)?;
     for f in &report.findings {
         let at = f
             .locations

@@ -15,6 +15,8 @@ pub mod junit;
 pub mod markdown;
 pub mod sarif;
 
+pub use human::GroupBy;
+
 /// Declares [`Format`] and its lists from one table, so that a format added
 /// later is in [`Format::ALL`] and [`Format::NAMES`] by construction: tests
 /// that iterate `ALL` (the canary test renders every format) cannot skip it,
@@ -78,10 +80,36 @@ impl FromStr for Format {
     }
 }
 
+/// How to render, beyond the format. Both only affect the human format:
+/// the other formats are read by programs or rendered by a web page.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub color: bool,
+    pub group_by: Option<GroupBy>,
+}
+
 /// Renders `report` in `format`. `color` only affects the human format.
 pub fn render(report: &Report, format: Format, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    render_with(
+        report,
+        format,
+        &Options {
+            color,
+            ..Options::default()
+        },
+        out,
+    )
+}
+
+/// Renders `report` in `format` with `opts`.
+pub fn render_with(
+    report: &Report,
+    format: Format,
+    opts: &Options,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match format {
-        Format::Human => human::render(report, color, out),
+        Format::Human => human::render(report, opts, out),
         Format::Json => json::render(report, out),
         Format::Sarif => sarif::render(report, out),
         Format::Junit => junit::render(report, out),

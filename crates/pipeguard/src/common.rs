@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use pipeguard_core::{Policy, Severity};
-use pipeguard_report::Format;
+use pipeguard_report::{Format, GroupBy, Options};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub(crate) enum ColorChoice {
@@ -43,6 +43,19 @@ pub struct CommonArgs {
     /// Never draw a progress line on standard error.
     #[arg(long)]
     pub(crate) no_progress: bool,
+    /// Print only the verdict line (and how many inputs could not be
+    /// scanned, if any); the exit code is unchanged, and `--output` and
+    /// `--report` files are still written in full.
+    #[arg(long, short = 'q')]
+    pub(crate) quiet: bool,
+    /// Group the human report's findings by rule, file or package, each
+    /// group under a header with its count (default: most severe first).
+    #[arg(long, value_name = "GROUP", value_parser = parse_group_by)]
+    pub(crate) group_by: Option<GroupBy>,
+}
+
+fn parse_group_by(s: &str) -> Result<GroupBy, String> {
+    s.parse()
 }
 
 fn parse_report_spec(s: &str) -> Result<(Format, PathBuf), String> {
@@ -182,6 +195,19 @@ impl CommonArgs {
 
     pub fn extra_reports(&self) -> &[(Format, PathBuf)] {
         &self.report
+    }
+
+    pub fn quiet(&self) -> bool {
+        self.quiet
+    }
+
+    /// The rendering options of the report on standard output or `--output`
+    /// (the `--report` files never have colour).
+    pub fn render_options(&self, is_tty: bool) -> Options {
+        Options {
+            color: self.color(is_tty),
+            group_by: self.group_by,
+        }
     }
 
     pub fn color(&self, is_tty: bool) -> bool {

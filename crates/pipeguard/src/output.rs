@@ -10,6 +10,7 @@ use std::time::Instant;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pipeguard_core::{Finding, Fingerprint, Outcome, Policy, Report, Summary, exit};
+use pipeguard_report::Options;
 
 use crate::common::{CommonArgs, STDIN_COMMAND, UsageError, scanned_commit};
 
@@ -147,18 +148,41 @@ pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 pub fn emit(report: &Report, args: &CommonArgs) -> anyhow::Result<()> {
+    let files = Options {
+        color: false,
+        ..args.render_options(false)
+    };
     for (format, path) in args.extra_reports() {
         let mut buf = Vec::new();
-        pipeguard_report::render(report, *format, false, &mut buf)?;
+        pipeguard_report::render_with(report, *format, &files, &mut buf)?;
         std::fs::write(path, &buf)
             .with_context(|| format!("cannot write report to {}", path.display()))?;
     }
-    let mut buf = Vec::new();
     let to_tty = args.output().is_none() && std::io::stdout().is_terminal();
-    pipeguard_report::render(report, args.format(), args.color(to_tty), &mut buf)?;
+    let main_report = || -> anyhow::Result<Vec<u8>> {
+        let mut buf = Vec::new();
+        pipeguard_report::render_with(
+            report,
+            args.format(),
+            &args.render_options(to_tty),
+            &mut buf,
+        )?;
+        Ok(buf)
+    };
     match args.output() {
-        Some(path) => std::fs::write(path, &buf)
-            .with_context(|| format!("cannot write report to {}", path.display())),
-        None => write_stdout(&buf),
+        Some(path) => std::fs::write(path, main_report()?)
+            .with_context(|| format!("cannot write report to {}", path.display()))?,
+        None if !args.quiet() => return write_stdout(&main_report()?),
+        None => {}
     }
+    if args.quiet() {
+        // The verdict whatever the format: quiet is for people (and logs)
+        // who only need to know whether the gate held, while the full
+        // report goes to `--output` or `--report`.
+        let mut line = Vec::new();
+        let color = args.color(std::io::stdout().is_terminal());
+        pipeguard_report::human::render_quiet(report, color, &mut line)?;
+        write_stdout(&line)?;
+    }
+    Ok(())
 }
