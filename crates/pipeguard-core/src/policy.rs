@@ -464,6 +464,19 @@ impl Policy {
     /// Applies `[[ignore]]` entries: removes the locations they cover (and the
     /// findings left with none), and adds a finding for every ignore that has
     /// expired or was never used, so that stale allowances get cleaned up.
+    /// Whether an active ignore with a path and neither rule nor fingerprint
+    /// covers `path`: no finding there can count, so what was not checked
+    /// there cannot change the verdict either (fixture lockfiles, say).
+    pub fn ignores_everything_at(&self, path: &str, today: jiff::civil::Date) -> bool {
+        self.ignores.iter().any(|i| {
+            i.path.is_some()
+                && i.rule.is_none()
+                && i.fingerprint.is_none()
+                && i.expires.is_none_or(|d| d >= today)
+                && i.matches_path(path)
+        })
+    }
+
     pub fn apply_ignores(&self, findings: Vec<Finding>, today: jiff::civil::Date) -> Vec<Finding> {
         let mut used = vec![false; self.ignores.len()];
         let active: Vec<bool> = self

@@ -67,6 +67,20 @@ pub enum History {
     Full,
 }
 
+/// What `pipeguard scan` does when an analyzer cannot run or cannot vouch
+/// for its result (no advisory database, a stale one, an image it cannot
+/// read).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnError {
+    /// Fail closed: exit 2 with the reasons, whatever was found (default;
+    /// `release` always).
+    #[default]
+    Fail,
+    /// List the reasons as problems and exit by findings.
+    Warn,
+}
+
 /// `[profile.NAME]`: one way of running `pipeguard scan`. Every field is
 /// optional; what is left out comes from the built-in profile of the same
 /// name, or from `main` for a new name.
@@ -87,6 +101,9 @@ pub struct ProfileConfig {
     pub images: Option<Vec<String>>,
     /// Threshold of this profile: findings at or above it fail the scan.
     pub fail_on: Option<Severity>,
+    /// `fail` (default): an analyzer that cannot run makes the scan exit 2;
+    /// `warn`: it is only listed as a problem. Not allowed for `release`.
+    pub on_error: Option<OnError>,
 }
 
 /// `[scan]`: settings of `pipeguard scan` shared by every profile.
@@ -124,6 +141,7 @@ pub struct Profile {
     pub transitive: bool,
     pub images: Vec<String>,
     pub fail_on: Severity,
+    pub on_error: OnError,
 }
 
 /// The built-in profiles: `pr` is light and diff-aware, `main` scans the
@@ -145,6 +163,7 @@ pub fn builtin(name: &str, fail_on: Severity) -> Option<Profile> {
             transitive: true,
             images: Vec::new(),
             fail_on,
+            on_error: OnError::Fail,
         },
         "main" => Profile {
             name: name.into(),
@@ -154,6 +173,7 @@ pub fn builtin(name: &str, fail_on: Severity) -> Option<Profile> {
             transitive: true,
             images: Vec::new(),
             fail_on,
+            on_error: OnError::Fail,
         },
         "release" => Profile {
             name: name.into(),
@@ -163,6 +183,7 @@ pub fn builtin(name: &str, fail_on: Severity) -> Option<Profile> {
             transitive: true,
             images: Vec::new(),
             fail_on: fail_on.min(Severity::Low),
+            on_error: OnError::Fail,
         },
         _ => return None,
     })
@@ -216,6 +237,14 @@ pub fn resolve(
         }
         if let Some(f) = t.fail_on {
             p.fail_on = f;
+        }
+        if let Some(e) = t.on_error {
+            if e == OnError::Warn && name == "release" {
+                return Err(
+                    "[profile.release] on-error = \"warn\": the release gate never passes what it could not check; remove it, or define another profile".into(),
+                );
+            }
+            p.on_error = e;
         }
     }
     Ok(p)

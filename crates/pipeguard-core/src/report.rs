@@ -40,6 +40,10 @@ pub struct Outcome {
     /// A short note on what was read, for `--timings` (changed files, cache
     /// hits, history depth).
     pub note: String,
+    /// Why this analyzer's result cannot be trusted as complete (no advisory
+    /// database, one older than the policy allows, an ecosystem it lacks).
+    /// A gate that fails closed does not pass on such a result.
+    pub incomplete: Vec<String>,
 }
 
 impl Outcome {
@@ -64,6 +68,7 @@ impl Outcome {
         add(&mut self.commits, other.commits);
         add(&mut self.blobs, other.blobs);
         self.cached += other.cached;
+        self.incomplete.extend(other.incomplete);
     }
 }
 
@@ -175,6 +180,10 @@ pub struct Report {
     pub summary: Summary,
     pub findings: Vec<Finding>,
     pub problems: Vec<Problem>,
+    /// What could not be checked, when the profile fails closed (the
+    /// default): the report then cannot pass, whatever it found.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unchecked: Vec<String>,
     /// The registry entries of the rules the findings name, for formats that
     /// describe their rules (SARIF). Not part of the JSON report: a rule's
     /// docs are `pipeguard rules`'s business.
@@ -204,6 +213,7 @@ impl Report {
             findings: Vec::new(),
             problems: Vec::new(),
             rules: Vec::new(),
+            unchecked: Vec::new(),
         }
     }
 

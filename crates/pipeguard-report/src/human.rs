@@ -300,6 +300,13 @@ fn verdict(p: &Painter, report: &Report) -> String {
             AnsiColor::Red.on_default().effects(Effects::BOLD),
             &format!("FAIL (findings at or above {})", report.fail_on),
         )
+    } else if !report.unchecked.is_empty() {
+        // Nothing failed among what was checked, but not everything was:
+        // a fail-closed gate does not call that a pass.
+        p.paint(
+            AnsiColor::Red.on_default().effects(Effects::BOLD),
+            &format!("INCOMPLETE ({} not checked)", report.unchecked.len()),
+        )
     } else {
         p.paint(
             AnsiColor::Green.on_default().effects(Effects::BOLD),

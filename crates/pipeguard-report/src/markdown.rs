@@ -163,6 +163,11 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut md = String::new();
     let verdict = if report.fails() {
         format!("❌ **FAIL**: findings at or above `{}`", report.fail_on)
+    } else if !report.unchecked.is_empty() {
+        format!(
+            "⚠️ **INCOMPLETE**: not checked: {}",
+            report.unchecked.join("; ")
+        )
     } else {
         format!("✅ **PASS**: nothing at or above `{}`", report.fail_on)
     };

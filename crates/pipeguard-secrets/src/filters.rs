@@ -238,7 +238,7 @@ fn looks_like_identifier(b: &[u8]) -> bool {
             return letters >= runs.len() * 3;
         }
         // `SECRETACCESSKEY`, `databasepassword`: words have vowels every few
-        // letters; `AKIATITFZCHMPFKZIKFT` has long consonant clusters.
+        // letters; a random key id has long consonant clusters.
         return reads_as_words(b);
     }
     // `FORCE_CHANGE_PASSWORD`, `AWS_WEB_IDENTITY_TOKEN_FILE`: a constant's name.
@@ -321,6 +321,18 @@ mod tests {
             "DistributionListMarker",
         ] {
             assert_eq!(reject(name, true, None), Some("identifier"), "{name}");
+        }
+        // Single-case names read as words (a vendor rule with a min-entropy
+        // low enough to let them through still drops them as names).
+        for name in ["SECRETACCESSKEY", "databasepassword", "CLIENTSECRETVALUE"] {
+            assert_eq!(reject(name, false, Some(1.0)), Some("identifier"), "{name}");
+        }
+        // Random AWS key ids without a digit (about 1 in 28 real ones) under
+        // the rule's min-entropy: kept. Assembled here so that this file
+        // holds no key-id-shaped literal.
+        for tail in ["TITFZCHMPFKZIKFT", "SMFNYPOVOFVTNNZA", "JMWOXVJCTRLKDARU"] {
+            let id = format!("AKIA{tail}");
+            assert_eq!(reject(&id, false, Some(3.0)), None, "{id}");
         }
     }
 

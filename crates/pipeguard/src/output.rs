@@ -28,6 +28,8 @@ pub fn report(
     let mut report = Report::new(command, shown_root, fail_on);
     part.count_into(&mut report.summary);
     report.problems = part.problems;
+    // A single analyzer's command always fails closed.
+    report.unchecked = part.incomplete;
     finish(report, part.findings, policy, common, started)
 }
 
@@ -57,6 +59,16 @@ pub fn finish(
         report.rules = crate::registry::used_by(&report.findings, policy)?;
     }
     emit(&report, common)?;
+    if !report.unchecked.is_empty() {
+        // Fail closed, after the report is out: its findings still help.
+        for why in &report.unchecked {
+            eprintln!("pipeguard: error: not checked: {why}");
+        }
+        eprintln!(
+            "pipeguard: error: the scan is incomplete, so it cannot pass (exit 2); fix the above, or set `on-error = \"warn\"` in the profile to only list them"
+        );
+        return Ok(exit::USAGE);
+    }
     Ok(if report.fails() {
         exit::FINDINGS
     } else {

@@ -37,11 +37,15 @@ pub(crate) fn analyze(scope: &Scope, images: &[String]) -> anyhow::Result<Outcom
                 part.findings.extend(o.findings);
                 part.problems.extend(o.problems);
             }
-            Err(e) => part.problems.push(Problem {
-                path: r.clone(),
-                line: None,
-                message: format!("image not scanned: {e:#}"),
-            }),
+            Err(e) => {
+                let why = format!("image not scanned: {e:#}");
+                part.incomplete.push(format!("{r}: {why}"));
+                part.problems.push(Problem {
+                    path: r.clone(),
+                    line: None,
+                    message: why,
+                });
+            }
         }
     }
     part.note = format!("{} images", images.len());

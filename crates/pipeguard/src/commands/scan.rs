@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use pipeguard_core::profile::{Analyzer, Profile};
+use pipeguard_core::profile::{Analyzer, OnError, Profile};
 use pipeguard_core::{Finding, Outcome, Problem, Report, Summary};
 
 use crate::analyze::{self, Scope};
@@ -191,20 +191,28 @@ pub fn run(a: ScanArgs) -> anyhow::Result<i32> {
         .map(|d| d.problems.clone())
         .unwrap_or_default();
     let mut timings = Vec::new();
+    let mut unchecked = Vec::new();
     for (an, took, part) in parts {
         let part = match part {
             Ok(p) => p,
             Err(e) => {
                 // One analyzer failing (no advisory database, unreadable
-                // image) must not hide what the others found.
+                // image) must not hide what the others found; but the gate
+                // cannot pass on what it did not check.
                 problems.push(Problem {
                     path: an.as_str().to_string(),
                     line: None,
                     message: format!("{e:#}"),
                 });
+                unchecked.push(format!("{}: {e:#}", an.as_str()));
                 continue;
             }
         };
+        unchecked.extend(
+            part.incomplete
+                .iter()
+                .map(|w| format!("{}: {w}", an.as_str())),
+        );
         part.count_into(&mut summary);
         timings.push((an, took, part.findings.len(), part.files, part.note));
         findings.extend(part.findings);
@@ -225,6 +233,12 @@ pub fn run(a: ScanArgs) -> anyhow::Result<i32> {
     let mut report = Report::new(&command, &shown_root(root), profile.fail_on);
     report.summary = summary;
     report.problems = problems;
+    // Fail closed: what could not be checked never passes silently (the
+    // report says what, and the exit code is 2), unless the profile says
+    // `on-error = "warn"`, in which case it stays a listed problem.
+    if profile.on_error == OnError::Fail {
+        report.unchecked = unchecked;
+    }
     output::finish(report, findings, &policy, &a.common, started)
 }
 
