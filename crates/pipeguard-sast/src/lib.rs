@@ -49,24 +49,10 @@ impl Default for Options {
     }
 }
 
-/// What a scan of a tree found and how much it read.
-#[derive(Debug, Default)]
-pub struct Outcome {
-    pub findings: Vec<Finding>,
-    pub problems: Vec<Problem>,
-    pub stats: Stats,
-}
-
-#[derive(Debug, Default, Clone)]
-pub struct Stats {
-    pub files: u64,
-    pub bytes: u64,
-    pub lines: u64,
-    /// Files per language name.
-    pub by_language: BTreeMap<String, u64>,
-    /// Files whose tree had syntax errors (still analyzed, around the errors).
-    pub files_with_syntax_errors: u64,
-}
+/// What a scan of a tree found and how much it read: the one outcome type
+/// of every analyzer (files, bytes and lines are counted; `note` says how
+/// many files of each language were read and how many had syntax errors).
+pub use pipeguard_core::Outcome;
 
 /// The rule set compiled for every language; build once, scan many files.
 pub struct Engine {
@@ -368,12 +354,10 @@ impl Engine {
         if root.is_file() {
             files.push(root.to_path_buf());
         } else {
-            let walker = ignore::WalkBuilder::new(root)
-                .git_ignore(!opts.scan_ignored)
-                .git_exclude(!opts.scan_ignored)
-                .ignore(!opts.scan_ignored)
-                .parents(!opts.scan_ignored)
-                .require_git(false)
+            // Hidden files are not source code worth analyzing (editor and
+            // tool directories); everything else as every analyzer walks.
+            let walker = pipeguard_core::walk::builder(root, opts.scan_ignored, &[])
+                .hidden(true)
                 .build();
             for entry in walker {
                 match entry {
@@ -447,20 +431,28 @@ impl Engine {
                 })
             })
             .collect();
+        let mut by_language: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut syntax_errors = 0u64;
         for r in results {
             if r.scanned {
-                outcome.stats.files += 1;
-                outcome.stats.bytes += r.bytes;
-                outcome.stats.lines += r.lines;
-                *outcome
-                    .stats
-                    .by_language
-                    .entry(r.lang.name().to_string())
-                    .or_default() += 1;
-                outcome.stats.files_with_syntax_errors += u64::from(r.syntax_error);
+                outcome.files += 1;
+                outcome.bytes += r.bytes;
+                outcome.lines += r.lines;
+                *by_language.entry(r.lang.name()).or_default() += 1;
+                syntax_errors += u64::from(r.syntax_error);
             }
             outcome.findings.extend(r.findings);
             outcome.problems.extend(r.problem);
+        }
+        let langs: Vec<String> = by_language
+            .iter()
+            .map(|(l, n)| format!("{l} {n}"))
+            .collect();
+        outcome.note = format!("{} lines ({})", outcome.lines, langs.join(", "));
+        if syntax_errors > 0 {
+            outcome
+                .note
+                .push_str(&format!(", {syntax_errors} with syntax errors"));
         }
         outcome
     }

@@ -64,7 +64,7 @@ pub static ALL: &[&dyn Audit] = &[
 /// registry (`pipeguard rules`, SARIF, docs/rules.md).
 pub fn all_meta() -> Vec<&'static Meta> {
     let mut v: Vec<&'static Meta> = ALL.iter().map(|a| a.meta()).collect();
-    v.extend(gitlab::META.iter().copied());
+    v.extend(gitlab::ALL.iter().map(|a| a.meta()));
     v
 }
 

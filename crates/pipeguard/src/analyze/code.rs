@@ -24,14 +24,7 @@ pub(crate) fn analyze(
 ) -> anyhow::Result<Outcome> {
     let mut part = Outcome::default();
     match scope.diff {
-        None => {
-            let o = engine.scan_path(scope.root, opts);
-            part.files = o.stats.files;
-            part.bytes = o.stats.bytes;
-            part.findings = o.findings;
-            part.problems = o.problems;
-            part.note = format!("{} lines", o.stats.lines);
-        }
+        None => part = engine.scan_path(scope.root, opts),
         Some(d) => {
             let files = changed_files(scope, |p| {
                 pipeguard_sast::lang::Lang::from_path(Path::new(p)).is_some()
