@@ -238,8 +238,10 @@ fn looks_like_identifier(b: &[u8]) -> bool {
             return letters >= runs.len() * 3;
         }
         // `SECRETACCESSKEY`, `databasepassword`: words have vowels every few
-        // letters; a random key id has long consonant clusters.
-        return reads_as_words(b);
+        // letters; a random key id has long consonant clusters. A short one
+        // (`john:smith@` in a doc example) is a word or a name: generated
+        // secrets of one case are longer.
+        return b.len() < 12 || reads_as_words(b);
     }
     // `FORCE_CHANGE_PASSWORD`, `AWS_WEB_IDENTITY_TOKEN_FILE`: a constant's name.
     let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
@@ -324,7 +326,7 @@ mod tests {
         }
         // Single-case names read as words (a vendor rule with a min-entropy
         // low enough to let them through still drops them as names).
-        for name in ["SECRETACCESSKEY", "databasepassword", "CLIENTSECRETVALUE"] {
+        for name in ["SECRETACCESSKEY", "databasepassword", "CLIENTSECRETVALUE", "smith"] {
             assert_eq!(reject(name, false, Some(1.0)), Some("identifier"), "{name}");
         }
         // Random AWS key ids without a digit (about 1 in 28 real ones) under
