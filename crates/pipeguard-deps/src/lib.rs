@@ -11,6 +11,7 @@ pub mod discover;
 pub mod drift;
 pub mod matcher;
 pub mod osv;
+pub mod reach;
 pub mod scan;
 pub mod version;
 

@@ -7,8 +7,10 @@ use std::path::Path;
 
 use anyhow::Context;
 use pipeguard_core::policy::DepsConfig;
-use pipeguard_core::{Finding, Fingerprint, Location, PackageRef, Problem, Remediation, Severity};
-use pipeguard_lockfile::{Ecosystem, Lockfile, Package};
+use pipeguard_core::{
+    Confidence, Finding, Fingerprint, Location, PackageRef, Problem, Remediation, Severity,
+};
+use pipeguard_lockfile::{Ecosystem, Kind, Lockfile, Package, Source};
 use rayon::prelude::*;
 
 use crate::code::VULNERABLE_DEPENDENCY;
@@ -162,15 +164,147 @@ fn pkg_label(p: &Package) -> String {
     format!("{} {}", p.name, p.version)
 }
 
-/// Matches every package of every lockfile against the index.
-/// (ecosystem, name, version, first record id): one vulnerability of one
-/// package version, wherever it is locked.
-type Key = (Ecosystem, String, String, String);
+/// (ecosystem, name, version): one vulnerable package version, wherever it
+/// is locked.
+type Key = (Ecosystem, String, String);
+
+/// How matching goes beyond the index.
+#[derive(Debug, Clone, Copy)]
+pub struct MatchOptions<'a> {
+    /// The directory the lockfiles' paths are relative to. Reachability reads
+    /// the project's sources from there; `None` skips it (every finding is
+    /// then of unknown reachability, i.e. counted).
+    pub root: Option<&'a Path>,
+    /// `[deps] fail-on-unreachable`: when false, a finding whose vulnerable
+    /// code the project does not import is reported at `info` severity, below
+    /// any `fail-on` threshold, with its real severity in the message.
+    pub fail_on_unreachable: bool,
+}
+
+impl Default for MatchOptions<'_> {
+    fn default() -> Self {
+        MatchOptions {
+            root: None,
+            fail_on_unreachable: true,
+        }
+    }
+}
+
+/// A severity with where it came from: the advisory itself or one of its
+/// aliases (a Go record has no score; its GHSA alias usually does).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rated {
+    pub severity: Severity,
+    /// The CVSS base score, when the rating comes from a vector.
+    pub score: Option<f64>,
+    /// The record the rating is taken from; `None` when no record of the
+    /// cluster has any (then the severity is the default, medium).
+    pub source: Option<String>,
+}
+
+impl Rated {
+    fn rank(&self) -> (Severity, u32) {
+        // Tenths of a point: scores have one decimal.
+        (self.severity, self.score.map_or(0, |s| (s * 10.0) as u32))
+    }
+
+    /// `high (CVSS 8.1 from GHSA-…)`.
+    pub fn describe(&self) -> String {
+        match (&self.source, self.score) {
+            (Some(src), Some(score)) => format!("{} (CVSS {score:.1} from {src})", self.severity),
+            (Some(src), None) => format!("{} (as rated by {src})", self.severity),
+            (None, _) => format!("{} (no severity published)", self.severity),
+        }
+    }
+}
+
+/// The highest rating among `advisories` (one vulnerability, several
+/// records) and every scored record of the database that names one of
+/// `ids`, in the package's ecosystem.
+pub fn rate_cluster(index: &Index, eco: Ecosystem, advisories: &[&Advisory], ids: &[String]) -> Rated {
+    let scored = |a: &Advisory| {
+        (a.cvss_score.is_some() || a.db_severity.is_some()).then(|| Rated {
+            severity: severity_of(a),
+            score: a.cvss_score,
+            source: Some(a.id.clone()),
+        })
+    };
+    advisories
+        .iter()
+        .copied()
+        .chain(ids.iter().flat_map(|id| index.scored_with_id(eco, id)))
+        .filter_map(scored)
+        .max_by(|a, b| {
+            a.rank()
+                .cmp(&b.rank())
+                // Equal ratings: the lexically first source, for stable output.
+                .then_with(|| b.source.cmp(&a.source))
+        })
+        .unwrap_or(Rated {
+            severity: Severity::Medium,
+            score: None,
+            source: None,
+        })
+}
+
+/// One vulnerability (advisories that name each other) of a package version.
+#[derive(Debug, Clone)]
+struct Vuln {
+    /// Every id of the vulnerability, sorted.
+    ids: Vec<String>,
+    /// The id users know best (CVE, GHSA, record id).
+    primary: String,
+    summary: String,
+    url: Option<String>,
+    rated: Rated,
+    fix: Option<String>,
+    /// `Some(false)` when the project's code does not import the affected
+    /// packages; `None` when unknown.
+    reachable: Option<bool>,
+}
+
+/// Every vulnerability of one package version in one lockfile.
+#[derive(Debug, Clone)]
+struct PkgHit {
+    eco: Ecosystem,
+    name: String,
+    version: String,
+    direct: bool,
+    vulns: Vec<Vuln>,
+    /// Labels of the chain from the direct dependency down to the package.
+    chain: Vec<String>,
+    locations: Vec<Location>,
+}
+
+impl PkgHit {
+    /// Unreachable only when every vulnerability is known unreachable.
+    fn reachable(&self) -> Option<bool> {
+        if self.vulns.iter().all(|v| v.reachable == Some(false)) {
+            Some(false)
+        } else if self.vulns.iter().any(|v| v.reachable == Some(true)) {
+            Some(true)
+        } else {
+            None
+        }
+    }
+}
+
+/// Matches every package of every lockfile against the index, without
+/// reachability (image contents, SBOMs).
+pub fn match_all(found: &[Found], index: &Index, problems: &mut Vec<Problem>) -> Vec<Finding> {
+    match_all_with(found, index, &MatchOptions::default(), problems)
+}
 
 /// Matches every package of every lockfile against the index. Lockfiles are
-/// matched in parallel; the same vulnerable package in several lockfiles is
-/// one finding with a location in each.
-pub fn match_all(found: &[Found], index: &Index, problems: &mut Vec<Problem>) -> Vec<Finding> {
+/// matched in parallel. The result is one finding per vulnerable package
+/// version: all its advisories together, with a location in every lockfile
+/// that locks it.
+pub fn match_all_with(
+    found: &[Found],
+    index: &Index,
+    opts: &MatchOptions<'_>,
+    problems: &mut Vec<Problem>,
+) -> Vec<Finding> {
     let mut warned: HashSet<Ecosystem> = HashSet::new();
     for f in found {
         for pkg in &f.lockfile.packages {
@@ -186,188 +320,333 @@ pub fn match_all(found: &[Found], index: &Index, problems: &mut Vec<Problem>) ->
             }
         }
     }
-    let per_file: Vec<Vec<(Key, Finding)>> =
-        found.par_iter().map(|f| match_lockfile(f, index)).collect();
-    let mut groups: BTreeMap<Key, Finding> = BTreeMap::new();
-    for (key, finding) in per_file.into_iter().flatten() {
+    let per_file: Vec<Vec<PkgHit>> = found
+        .par_iter()
+        .map(|f| match_lockfile(f, index, opts))
+        .collect();
+    let mut groups: BTreeMap<Key, PkgHit> = BTreeMap::new();
+    for hit in per_file.into_iter().flatten() {
+        let key = (hit.eco, hit.name.clone(), hit.version.clone());
         match groups.get_mut(&key) {
             Some(existing) => {
-                for l in finding.locations {
+                for l in hit.locations {
                     if !existing.locations.iter().any(|x| x.path == l.path) {
                         existing.locations.push(l);
                     }
                 }
+                // Reachable from any project that locks it is reachable.
+                for v in hit.vulns {
+                    if let Some(e) = existing.vulns.iter_mut().find(|e| e.ids == v.ids) {
+                        e.reachable = match (e.reachable, v.reachable) {
+                            (Some(false), Some(false)) => Some(false),
+                            (Some(true), _) | (_, Some(true)) => Some(true),
+                            _ => None,
+                        };
+                    }
+                }
+                existing.direct |= hit.direct;
             }
             None => {
-                groups.insert(key, finding);
+                groups.insert(key, hit);
             }
         }
     }
-    groups.into_values().collect()
+    groups
+        .into_values()
+        .map(|h| build_finding(h, opts))
+        .collect()
 }
 
-fn match_lockfile(f: &Found, index: &Index) -> Vec<(Key, Finding)> {
+/// What a lockfile's own project imports, read once per lockfile and only
+/// when a direct dependency of it is vulnerable.
+#[derive(Default)]
+struct Sources {
+    go: Option<Option<crate::reach::GoUsage>>,
+    py: Option<Option<crate::reach::PyUsage>>,
+}
+
+fn match_lockfile(f: &Found, index: &Index, opts: &MatchOptions<'_>) -> Vec<PkgHit> {
     let mut out = Vec::new();
-    {
-        let lock = &f.lockfile;
-        for (pi, pkg) in lock.packages.iter().enumerate() {
-            let eco = pkg.ecosystem;
-            if !index.has(eco) {
-                continue;
-            }
-            let name = eco.normalize_name(&pkg.name);
-            let hits: Vec<(&Advisory, Option<String>)> = index
-                .lookup(eco, &name)
-                .filter_map(|a| {
-                    let mut affected = false;
-                    let mut fixes = Vec::new();
-                    let release_ok = |r: &Option<String>| match (&f.release, r) {
-                        (Some(want), Some(have)) => release_matches(want, have),
-                        _ => true,
-                    };
-                    for aff in a
-                        .affected
-                        .iter()
-                        .filter(|x| x.name == name && release_ok(&x.release))
-                    {
-                        if matcher::is_affected(eco, aff, &pkg.version) {
-                            affected = true;
-                            if let Some(fx) = matcher::nearest_fix(eco, aff, &pkg.version) {
-                                fixes.push(fx);
-                            }
+    let lock = &f.lockfile;
+    let project_dir = opts
+        .root
+        .map(|r| r.join(&f.path))
+        .and_then(|p| p.parent().map(Path::to_path_buf));
+    let mut sources = Sources::default();
+    for (pi, pkg) in lock.packages.iter().enumerate() {
+        let eco = pkg.ecosystem;
+        if !index.has(eco) || pkg.version.is_empty() {
+            continue;
+        }
+        // Local code (a `replace … => ../x`, an npm `file:` dependency) is
+        // not the registry release of that name and version.
+        if matches!(pkg.source, Source::Path(_)) {
+            continue;
+        }
+        let name = eco.normalize_name(&pkg.name);
+        let release_ok = |r: &Option<String>| match (&f.release, r) {
+            (Some(want), Some(have)) => release_matches(want, have),
+            _ => true,
+        };
+        let hits: Vec<(&Advisory, Option<String>)> = index
+            .lookup(eco, &name)
+            .filter_map(|a| {
+                let mut affected = false;
+                let mut fixes = Vec::new();
+                for aff in a
+                    .affected
+                    .iter()
+                    .filter(|x| x.name == name && release_ok(&x.release))
+                {
+                    if matcher::is_affected(eco, aff, &pkg.version) {
+                        affected = true;
+                        if let Some(fx) = matcher::nearest_fix(eco, aff, &pkg.version) {
+                            fixes.push(fx);
                         }
                     }
-                    affected.then(|| (a, matcher::max_version(eco, &fixes)))
-                })
-                .collect();
-            if hits.is_empty() {
-                continue;
-            }
-            let clusters = alias_clusters(&hits);
-            let all_fixes: Vec<String> = hits.iter().filter_map(|(_, f)| f.clone()).collect();
-            let fixes_all = matcher::max_version(eco, &all_fixes);
-            let chain = if lock.has_graph {
-                chain_to(lock, pi)
-            } else {
-                vec![pi]
-            };
-            for (ids, members) in clusters {
-                let advisories: Vec<&Advisory> = members.iter().map(|&m| hits[m].0).collect();
-                let mut record_ids: Vec<String> = advisories.iter().map(|a| a.id.clone()).collect();
-                record_ids.sort();
-                let mut all_ids: Vec<String> = ids.into_iter().collect();
-                all_ids.sort();
-                let primary = preferred_id(&all_ids);
-                let severity = advisories
+                }
+                affected.then(|| (a, matcher::max_version(eco, &fixes)))
+            })
+            .collect();
+        if hits.is_empty() {
+            continue;
+        }
+        let chain = if lock.has_graph {
+            chain_to(lock, pi)
+        } else {
+            vec![pi]
+        };
+        // Reachability is judged for direct dependencies only: another
+        // dependency may import an indirect one, and we do not read theirs.
+        let judge = pkg.direct && project_dir.is_some();
+        let mut vulns = Vec::new();
+        for (ids, members) in alias_clusters(&hits) {
+            let advisories: Vec<&Advisory> = members.iter().map(|&m| hits[m].0).collect();
+            let mut all_ids = ids;
+            all_ids.sort();
+            let rated = rate_cluster(index, eco, &advisories, &all_ids);
+            let fix = matcher::max_version(
+                eco,
+                &members
                     .iter()
-                    .map(|a| severity_of(a))
-                    .max()
-                    .unwrap_or(Severity::Medium);
-                let fix = matcher::max_version(
-                    eco,
-                    &members
-                        .iter()
-                        .filter_map(|&m| hits[m].1.clone())
-                        .collect::<Vec<_>>(),
-                );
-                let summary = advisories
+                    .filter_map(|&m| hits[m].1.clone())
+                    .collect::<Vec<_>>(),
+            );
+            let reachable = if !judge {
+                None
+            } else {
+                match (eco, lock.kind, &project_dir) {
+                    (Ecosystem::Go, Kind::GoMod, Some(dir)) => {
+                        let usage = sources
+                            .go
+                            .get_or_insert_with(|| crate::reach::GoUsage::read(dir));
+                        usage.as_ref().map(|u| {
+                            advisories.iter().any(|a| {
+                                let imports: Vec<_> = a
+                                    .affected
+                                    .iter()
+                                    .filter(|x| x.name == name)
+                                    .flat_map(|x| x.imports.iter().cloned())
+                                    .collect();
+                                u.reaches(&imports)
+                            })
+                        })
+                    }
+                    (
+                        Ecosystem::PyPI,
+                        Kind::Requirements | Kind::PoetryLock | Kind::PipfileLock | Kind::UvLock,
+                        Some(dir),
+                    ) => {
+                        let usage = sources
+                            .py
+                            .get_or_insert_with(|| crate::reach::PyUsage::read(dir));
+                        usage.as_ref().map(|u| u.imports_package(&pkg.name))
+                    }
+                    _ => None,
+                }
+            };
+            vulns.push(Vuln {
+                primary: preferred_id(&all_ids),
+                ids: all_ids,
+                summary: advisories
                     .iter()
                     .find_map(|a| a.summary.clone())
-                    .unwrap_or_else(|| "known vulnerability".into());
-                let key = (
-                    eco,
-                    pkg.name.clone(),
-                    pkg.version.clone(),
-                    record_ids[0].clone(),
-                );
-                let location = Location {
-                    path: f.path.clone(),
-                    line: (pkg.line > 0).then_some(pkg.line),
-                    ..Location::file(f.path.clone())
-                };
-                let via = if chain.len() > 1 {
-                    let labels: Vec<String> = chain
-                        .iter()
-                        .map(|&i| pkg_label(&lock.packages[i]))
-                        .collect();
-                    format!(" Dependency path: {}.", labels.join(" → "))
-                } else {
-                    String::new()
-                };
-                let direct_name = (chain.len() > 1).then(|| lock.packages[chain[0]].name.clone());
-                let remediation = match (&fix, &direct_name) {
-                    (Some(v), None) => format!(
-                        "Upgrade {} to {v} or later{}.",
-                        pkg.name,
-                        fixes_all
-                            .as_ref()
-                            .filter(|all| *all != v)
-                            .map(|all| format!(" ({all} fixes every advisory on it)"))
-                            .unwrap_or_default()
-                    ),
-                    (Some(v), Some(d)) => format!(
-                        "{} is a transitive dependency brought in by {d}: upgrade {d} to a release that requires {} >= {v}, or pin {} to {v} or later (override/resolution).",
-                        pkg.name, pkg.name, pkg.name
-                    ),
-                    (None, _) => format!(
-                        "No fixed version is known for {}; remove it or replace it, or ignore this advisory with a reason if the vulnerable code is not reachable.",
-                        pkg.name
-                    ),
-                };
-                let others: Vec<&String> = all_ids.iter().filter(|i| **i != primary).collect();
-                let also = if others.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        " (also {})",
-                        others
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                };
-                let url = advisories.iter().find_map(|a| a.url.clone());
-                let message = format!(
-                    "{} {} is affected by {primary}{also}: {summary}.{via} {remediation}{}",
-                    pkg.name,
-                    pkg.version,
-                    url.map(|u| format!(" See {u}")).unwrap_or_default()
-                );
-                let fingerprint = Fingerprint::from_parts(&[
-                    b"deps",
-                    eco.osv_name().as_bytes(),
-                    pkg.name.as_bytes(),
-                    pkg.version.as_bytes(),
-                    record_ids[0].as_bytes(),
-                ]);
-                // One finding per advisory: its rule id is the advisory's
-                // (see `vulnerable-dependency` in `code`), so that ignores,
-                // baselines and SARIF name the advisory itself.
-                let finding = Finding::builder(&primary, &summary, "deps")
-                    .aliases(all_ids.iter().filter(|i| **i != primary).cloned().collect())
-                    .severity(severity)
-                    .confidence(VULNERABLE_DEPENDENCY.confidence)
-                    .message(message)
-                    .location(location)
-                    .fingerprint(fingerprint)
-                    .remediation(Remediation {
-                        description: remediation,
-                        replacement: fix.clone(),
-                    })
-                    .package(PackageRef {
-                        ecosystem: eco.osv_name().to_string(),
-                        name: pkg.name.clone(),
-                        version: pkg.version.clone(),
-                        fixed: fix.clone(),
-                        direct: pkg.direct,
-                    })
-                    .build();
-                out.push((key, finding));
-            }
+                    .unwrap_or_else(|| "known vulnerability".into()),
+                url: advisories.iter().find_map(|a| a.url.clone()),
+                rated,
+                fix,
+                reachable,
+            });
         }
+        // Worst first, then by id: the order of the message and of the ids.
+        vulns.sort_by(|a, b| {
+            b.rated
+                .rank()
+                .cmp(&a.rated.rank())
+                .then_with(|| a.primary.cmp(&b.primary))
+        });
+        out.push(PkgHit {
+            eco,
+            name: pkg.name.clone(),
+            version: pkg.version.clone(),
+            direct: pkg.direct,
+            vulns,
+            chain: chain
+                .iter()
+                .map(|&i| pkg_label(&lock.packages[i]))
+                .collect(),
+            locations: vec![Location {
+                path: f.path.clone(),
+                line: (pkg.line > 0).then_some(pkg.line),
+                ..Location::file(f.path.clone())
+            }],
+        });
     }
     out
+}
+
+/// The finding of one vulnerable package version.
+///
+/// Its rule id is `vulnerable-dependency` and every id of every advisory is
+/// an alias, so `[[ignore]] rule = "CVE-…"` matches it and SARIF and JSON
+/// keep all the ids. Its fingerprint comes from the ecosystem, package,
+/// version and the set of vulnerabilities (each by its preferred id, which
+/// stays put when the database adds an alias record): a baseline accepts the
+/// advisories it saw, so a new advisory for a baselined package version makes
+/// the finding new again rather than slipping in unseen, while a new lockfile
+/// line or another lockfile locking the same version does not.
+fn build_finding(h: PkgHit, opts: &MatchOptions<'_>) -> Finding {
+    let eco = h.eco;
+    let fixes: Vec<String> = h.vulns.iter().filter_map(|v| v.fix.clone()).collect();
+    // The smallest version that fixes all of them: the highest of the fixes.
+    let fix = matcher::max_version(eco, &fixes);
+    let unfixed: Vec<&str> = h
+        .vulns
+        .iter()
+        .filter(|v| v.fix.is_none())
+        .map(|v| v.primary.as_str())
+        .collect();
+    let top = h
+        .vulns
+        .first()
+        .map(|v| v.rated.clone())
+        .unwrap_or(Rated {
+            severity: Severity::Medium,
+            score: None,
+            source: None,
+        });
+    let reachable = h.reachable();
+    let name = &h.name;
+    let direct_name = (h.chain.len() > 1)
+        .then(|| h.chain[0].split(' ').next().unwrap_or("").to_string());
+    let via = if h.chain.len() > 1 {
+        format!(" Dependency path: {}.", h.chain.join(" → "))
+    } else {
+        String::new()
+    };
+    let mut remediation = match (&fix, &direct_name) {
+        (Some(v), None) => format!("Upgrade {name} to {v} or later."),
+        (Some(v), Some(d)) => format!(
+            "{name} is a transitive dependency brought in by {d}: upgrade {d} to a release that requires {name} >= {v}, or pin {name} to {v} or later (override/resolution)."
+        ),
+        (None, _) => format!(
+            "No fixed version is known for {name}; remove it or replace it, or ignore this advisory with a reason if the vulnerable code is not reachable."
+        ),
+    };
+    if fix.is_some() && !unfixed.is_empty() {
+        remediation.push_str(&format!(
+            " No release fixes {} yet.",
+            unfixed.join(", ")
+        ));
+    }
+    let describe = |v: &Vuln| {
+        let others: Vec<&str> = v
+            .ids
+            .iter()
+            .filter(|i| **i != v.primary)
+            .map(String::as_str)
+            .collect();
+        let also = if others.is_empty() {
+            String::new()
+        } else {
+            format!(" (also {})", others.join(", "))
+        };
+        format!("{}{also}: {}", v.primary, v.summary.trim_end_matches('.'))
+    };
+    let what = match h.vulns.as_slice() {
+        [one] => format!("is affected by {}", describe(one)),
+        many => format!(
+            "is affected by {} vulnerabilities: {}",
+            many.len(),
+            many.iter()
+                .map(|v| format!("{} [{}]", describe(v), v.rated.severity))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    let reach_note = match reachable {
+        Some(false) => {
+            " The project's code does not import the affected packages (a textual check of its own sources, not its dependencies'), so the vulnerable code is likely unreachable."
+        }
+        _ => "",
+    };
+    let demoted = reachable == Some(false) && !opts.fail_on_unreachable;
+    let severity = if demoted { Severity::Info } else { top.severity };
+    let url = h.vulns.iter().find_map(|v| v.url.clone());
+    let message = format!(
+        "{name} {} {what}. Severity: {}{}.{reach_note}{via} {remediation}{}",
+        h.version,
+        top.describe(),
+        if demoted {
+            ", reported as info because `[deps] fail-on-unreachable = false`"
+        } else {
+            ""
+        },
+        url.map(|u| format!(" See {u}")).unwrap_or_default()
+    );
+    let mut aliases: Vec<String> = h.vulns.iter().flat_map(|v| v.ids.clone()).collect();
+    aliases.extend(h.vulns.iter().filter_map(|v| v.rated.source.clone()));
+    aliases.sort();
+    aliases.dedup();
+    let mut primaries: Vec<&str> = h.vulns.iter().map(|v| v.primary.as_str()).collect();
+    primaries.sort_unstable();
+    let set = primaries.join(",");
+    let fingerprint = Fingerprint::from_parts(&[
+        b"deps",
+        VULNERABLE_DEPENDENCY.id.as_bytes(),
+        eco.osv_name().as_bytes(),
+        h.name.as_bytes(),
+        h.version.as_bytes(),
+        set.as_bytes(),
+    ]);
+    let rule_name = match h.vulns.as_slice() {
+        [one] => one.summary.clone(),
+        many => format!("{} known vulnerabilities in {name} {}", many.len(), h.version),
+    };
+    let confidence = if reachable == Some(false) {
+        Confidence::Low
+    } else {
+        VULNERABLE_DEPENDENCY.confidence
+    };
+    Finding::builder(VULNERABLE_DEPENDENCY.id, &rule_name, "deps")
+        .aliases(aliases)
+        .severity(severity)
+        .confidence(confidence)
+        .message(message)
+        .locations(h.locations)
+        .fingerprint(fingerprint)
+        .remediation(Remediation {
+            description: remediation,
+            replacement: fix.clone(),
+        })
+        .package(PackageRef {
+            ecosystem: eco.osv_name().to_string(),
+            name: h.name.clone(),
+            version: h.version.clone(),
+            fixed: fix,
+            direct: h.direct,
+        })
+        .build()
 }
 
 /// Scans `root` against the database at `db_dir`, with the policy's
@@ -376,7 +655,7 @@ pub fn scan(root: &Path, db_dir: &Path, cfg: &DepsConfig) -> anyhow::Result<Outc
     let mut problems = Vec::new();
     let mut bytes = 0;
     let found = discover(root, &mut problems, &mut bytes);
-    let mut out = scan_found(&found, db_dir, cfg)?;
+    let mut out = scan_found_in(Some(root), &found, db_dir, cfg)?;
     out.problems.splice(0..0, problems);
     out.bytes = bytes;
     if cfg.require_lockfile {
@@ -387,8 +666,21 @@ pub fn scan(root: &Path, db_dir: &Path, cfg: &DepsConfig) -> anyhow::Result<Outc
 
 /// Matches and audits lockfiles already parsed (`pipeguard scan` parses only
 /// the changed ones in a pull request). The missing-lockfile check, which
-/// needs the whole tree, is the caller's.
+/// needs the whole tree, is the caller's. Without the tree's root there is no
+/// reachability: [`scan_found_in`] has it.
 pub fn scan_found(found: &[Found], db_dir: &Path, cfg: &DepsConfig) -> anyhow::Result<Outcome> {
+    scan_found_in(None, found, db_dir, cfg)
+}
+
+/// [`scan_found`] for lockfiles whose paths are relative to `root`: the
+/// project sources beside them are read to tell reachable advisories from
+/// unreachable ones (see [`crate::reach`]).
+pub fn scan_found_in(
+    root: Option<&Path>,
+    found: &[Found],
+    db_dir: &Path,
+    cfg: &DepsConfig,
+) -> anyhow::Result<Outcome> {
     let mut out = Outcome::default();
     let mut index = Index::open(db_dir)?;
     let max_age = cfg.max_db_age_days as i64 * 86_400;
@@ -418,7 +710,11 @@ pub fn scan_found(found: &[Found], db_dir: &Path, cfg: &DepsConfig) -> anyhow::R
         .context("loading advisories")?;
     out.lockfiles = found.len() as u64;
     out.packages = found.iter().map(|f| f.lockfile.packages.len() as u64).sum();
-    out.findings = match_all(found, &index, &mut out.problems);
+    let opts = MatchOptions {
+        root,
+        fail_on_unreachable: cfg.fail_on_unreachable,
+    };
+    out.findings = match_all_with(found, &index, &opts, &mut out.problems);
     out.findings
         .extend(crate::audit::audit_lockfiles(found, cfg));
     Ok(out)
