@@ -715,6 +715,10 @@ pub fn scan_found_in(
         fail_on_unreachable: cfg.fail_on_unreachable,
     };
     out.findings = match_all_with(found, &index, &opts, &mut out.problems);
+    if let Some(root) = root {
+        let texts = crate::audit::requirements_texts(root, found, &mut out.problems);
+        out.findings.extend(texts);
+    }
     out.findings
         .extend(crate::audit::audit_lockfiles(found, cfg));
     Ok(out)
