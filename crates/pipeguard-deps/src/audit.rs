@@ -45,7 +45,12 @@ pub fn audit_lockfiles(found: &[Found], cfg: &DepsConfig) -> Vec<Finding> {
                 ..Location::file(f.path.clone())
             };
             let key: [&[u8]; 3] = [f.path.as_bytes(), p.name.as_bytes(), p.version.as_bytes()];
-            let label = format!("{} {}", p.name, p.version);
+            // A git or path dependency may have no version to show.
+            let label = if p.version.is_empty() {
+                p.name.clone()
+            } else {
+                format!("{} {}", p.name, p.version)
+            };
             match &p.source {
                 Source::Git { url, rev } => {
                     let pinned = rev
