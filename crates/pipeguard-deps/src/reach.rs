@@ -103,11 +103,12 @@ impl GoUsage {
 }
 
 /// Whether `text` may use `symbol` of a package imported under `names`.
-/// Functions must appear as `name.Symbol`; methods (`Type.Method`) can be
-/// called on values obtained anywhere, even through interfaces, so any
-/// import of the package counts.
+/// Exported functions must appear as `name.Symbol`. Methods (`Type.Method`)
+/// can be called on values obtained anywhere, even through interfaces, and
+/// unexported functions (`parseGSSAPIPayload`) from any exported one, so for
+/// those any import of the package counts.
 fn uses_symbol(text: &str, names: &[String], symbol: &str) -> bool {
-    if symbol.contains('.') {
+    if symbol.contains('.') || !symbol.starts_with(|c: char| c.is_uppercase()) {
         return true;
     }
     names.iter().any(|n| {
@@ -435,8 +436,10 @@ func main() {
         // Aliased import; function symbols need `alias.Symbol`.
         assert!(usage.reaches(&[imp("golang.org/x/net/html", &["Parse"])]));
         assert!(!usage.reaches(&[imp("golang.org/x/net/html", &["ParseFragment"])]));
-        // Methods may be called through interfaces: the import is enough.
+        // Methods may be called through interfaces, unexported functions
+        // from exported ones: the import is enough.
         assert!(usage.reaches(&[imp("golang.org/x/net/html", &["Tokenizer.Next"])]));
+        assert!(usage.reaches(&[imp("golang.org/x/net/html", &["parseForeign"])]));
         // `.vN` decorations and blank imports.
         assert!(usage.reaches(&[imp("gopkg.in/yaml.v3", &["Marshal"])]));
         assert!(usage.reaches(&[imp("github.com/lib/pq", &["Open"])]));

@@ -326,7 +326,8 @@ pub fn match_all_with(
         .collect();
     let mut groups: BTreeMap<Key, PkgHit> = BTreeMap::new();
     for hit in per_file.into_iter().flatten() {
-        let key = (hit.eco, hit.name.clone(), hit.version.clone());
+        // `Pillow` in one file and `pillow` in another are one package.
+        let key = (hit.eco, hit.eco.normalize_name(&hit.name), hit.version.clone());
         match groups.get_mut(&key) {
             Some(existing) => {
                 for l in hit.locations {
@@ -584,23 +585,39 @@ fn build_finding(h: PkgHit, opts: &MatchOptions<'_>) -> Finding {
                 .join("; ")
         ),
     };
+    let unreached: Vec<&str> = h
+        .vulns
+        .iter()
+        .filter(|v| v.reachable == Some(false))
+        .map(|v| v.primary.as_str())
+        .collect();
     let reach_note = match reachable {
-        Some(false) => {
-            " The project's code does not import the affected packages (a textual check of its own sources, not its dependencies'), so the vulnerable code is likely unreachable."
-        }
-        _ => "",
+        Some(false) => " The project's code does not import the affected packages (a textual check of its own sources, not its dependencies'), so the vulnerable code is likely unreachable.".to_string(),
+        _ if !unreached.is_empty() => format!(
+            " The project's code does not import the packages affected by {}.",
+            unreached.join(", ")
+        ),
+        _ => String::new(),
     };
-    let demoted = reachable == Some(false) && !opts.fail_on_unreachable;
-    let severity = if demoted { Severity::Info } else { top.severity };
+    // With `fail-on-unreachable = false` only the vulnerabilities the code
+    // may reach set the severity; none at all makes it info.
+    let counted = h
+        .vulns
+        .iter()
+        .filter(|v| opts.fail_on_unreachable || v.reachable != Some(false))
+        .map(|v| v.rated.severity)
+        .max();
+    let demoted = counted != Some(top.severity);
+    let severity = counted.unwrap_or(Severity::Info);
     let url = h.vulns.iter().find_map(|v| v.url.clone());
     let message = format!(
         "{name} {} {what}. Severity: {}{}.{reach_note}{via} {remediation}{}",
         h.version,
         top.describe(),
         if demoted {
-            ", reported as info because `[deps] fail-on-unreachable = false`"
+            format!(", reported as {severity} because `[deps] fail-on-unreachable = false`")
         } else {
-            ""
+            String::new()
         },
         url.map(|u| format!(" See {u}")).unwrap_or_default()
     );
@@ -611,11 +628,12 @@ fn build_finding(h: PkgHit, opts: &MatchOptions<'_>) -> Finding {
     let mut primaries: Vec<&str> = h.vulns.iter().map(|v| v.primary.as_str()).collect();
     primaries.sort_unstable();
     let set = primaries.join(",");
+    let normalized = eco.normalize_name(&h.name);
     let fingerprint = Fingerprint::from_parts(&[
         b"deps",
         VULNERABLE_DEPENDENCY.id.as_bytes(),
         eco.osv_name().as_bytes(),
-        h.name.as_bytes(),
+        normalized.as_bytes(),
         h.version.as_bytes(),
         set.as_bytes(),
     ]);
@@ -722,4 +740,290 @@ pub fn scan_found_in(
     out.findings
         .extend(crate::audit::audit_lockfiles(found, cfg));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::osv::RawRecord;
+
+    fn fixture_db(dir: &Path, ecosystem: &str) -> Index {
+        let zip = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/osv")
+            .join(ecosystem)
+            .join("all.zip");
+        crate::db::import(dir, &zip, "test").expect("import");
+        let mut index = Index::open(dir).expect("open");
+        let eco = Ecosystem::from_osv(ecosystem).expect("ecosystem");
+        index.load(dir, eco).expect("load");
+        index
+    }
+
+    fn found(path: &str, text: &str) -> Found {
+        Found::parse(path, text.as_bytes())
+            .expect("a lockfile name")
+            .expect("parses")
+    }
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+
+    fn record(json: &str, eco: &str) -> Advisory {
+        let raw: RawRecord = serde_json::from_str(json).expect("record");
+        raw.reduce(eco, |n| n.to_string()).expect("reduces")
+    }
+
+    /// Issue #17: a Go record carries no severity; the GHSA record that
+    /// shares its CVE id does. The GO record is real (GO-2023-2402, Terrapin);
+    /// the GHSA record is made up for the test, with a 9.8 vector, so that
+    /// the rating visibly comes from it (the real one scores 5.9).
+    #[test]
+    fn severity_comes_from_the_alias_cluster() {
+        let go = record(
+            r#"{"id":"GO-2023-2402","modified":"2024-01-01T00:00:00Z",
+                "aliases":["CVE-2023-48795","GHSA-45x7-px36-x8w8"],
+                "summary":"Man-in-the-middle attacker can compromise integrity of secure channel in golang.org/x/crypto",
+                "affected":[{"package":{"ecosystem":"Go","name":"golang.org/x/crypto"},
+                  "ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"0.17.0"}]}]}]}"#,
+            "Go",
+        );
+        assert_eq!((go.cvss_score, go.db_severity.as_deref()), (None, None));
+        let ghsa = record(
+            r#"{"id":"GHSA-45x7-px36-x8w8","modified":"2024-01-01T00:00:00Z",
+                "aliases":["CVE-2023-48795"],
+                "severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+                "affected":[{"package":{"ecosystem":"Go","name":"github.com/other/ssh-fork"},
+                  "ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0"}]}]}]}"#,
+            "Go",
+        );
+        let index = Index::from_advisories(Ecosystem::Go, vec![go, ghsa]);
+        let f = found(
+            "go.mod",
+            "module example.com/app\n\ngo 1.21\n\nrequire golang.org/x/crypto v0.16.0\n",
+        );
+        let findings = match_all(&[f], &index, &mut Vec::new());
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        let f = &findings[0];
+        assert_eq!(f.rule_id, "vulnerable-dependency");
+        assert_eq!(f.severity, Severity::Critical);
+        assert!(
+            f.message
+                .contains("Severity: critical (CVSS 9.8 from GHSA-45x7-px36-x8w8)"),
+            "{}",
+            f.message
+        );
+        assert!(f.aliases.iter().any(|a| a == "GHSA-45x7-px36-x8w8"));
+        // Without the alias record the Go record alone is the default, medium.
+        let alone = Index::from_advisories(
+            Ecosystem::Go,
+            vec![record(
+                r#"{"id":"GO-2023-2402","modified":"2024-01-01T00:00:00Z","aliases":["CVE-2023-48795"],
+                    "affected":[{"package":{"ecosystem":"Go","name":"golang.org/x/crypto"},
+                      "ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"0.17.0"}]}]}]}"#,
+                "Go",
+            )],
+        );
+        let f = found(
+            "go.mod",
+            "module example.com/app\n\nrequire golang.org/x/crypto v0.16.0\n",
+        );
+        let findings = match_all(&[f], &alone, &mut Vec::new());
+        assert_eq!(findings[0].severity, Severity::Medium);
+        assert!(findings[0].message.contains("medium (no severity published)"));
+    }
+
+    /// Issue #17: pillow with many advisories is one finding that lists
+    /// every id, at the worst severity, with the smallest version that fixes
+    /// all of them, and a fingerprint of the package version and its set of
+    /// vulnerabilities.
+    #[test]
+    fn one_finding_per_package_version() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let index = fixture_db(dir.path(), "PyPI");
+        let lock = found("requirements.txt", "pillow==9.0.0\nrequests==2.19.0\n");
+        let findings = match_all(std::slice::from_ref(&lock), &index, &mut Vec::new());
+        assert_eq!(findings.len(), 2, "{findings:#?}");
+        let pillow = findings
+            .iter()
+            .find(|f| f.package.as_ref().is_some_and(|p| p.name == "pillow"))
+            .expect("pillow finding");
+        // Every matching record, by hand: each is named in the aliases.
+        let name = "pillow";
+        let mut want_ids = Vec::new();
+        let mut fixes = Vec::new();
+        for a in index.lookup(Ecosystem::PyPI, name) {
+            for aff in a.affected.iter().filter(|x| x.name == name) {
+                if matcher::is_affected(Ecosystem::PyPI, aff, "9.0.0") {
+                    want_ids.push(a.id.clone());
+                    fixes.extend(matcher::nearest_fix(Ecosystem::PyPI, aff, "9.0.0"));
+                }
+            }
+        }
+        assert!(want_ids.len() > 3, "{want_ids:?}");
+        for id in &want_ids {
+            assert!(pillow.aliases.contains(id), "{id} not in {:?}", pillow.aliases);
+        }
+        let fixed = pillow.package.as_ref().and_then(|p| p.fixed.clone());
+        assert_eq!(fixed, matcher::max_version(Ecosystem::PyPI, &fixes));
+        assert_eq!(fixed.as_deref(), Some("12.3.0"));
+        assert_eq!(
+            pillow.remediation.as_ref().and_then(|r| r.replacement.clone()),
+            fixed
+        );
+        assert!(pillow.message.contains("vulnerabilities:"), "{}", pillow.message);
+        // The same package version in another lockfile is the same finding.
+        let again = found("sub/requirements.txt", "Pillow==9.0.0\n");
+        let both = match_all(&[lock, again], &index, &mut Vec::new());
+        let merged: Vec<_> = both
+            .iter()
+            .filter(|f| {
+                f.package
+                    .as_ref()
+                    .is_some_and(|p| p.name.eq_ignore_ascii_case("pillow"))
+            })
+            .collect();
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].locations.len(), 2);
+        assert_eq!(merged[0].fingerprint, pillow.fingerprint);
+        // Another version is another finding.
+        let older = found("requirements.txt", "pillow==8.0.0\n");
+        let other = match_all(&[older], &index, &mut Vec::new());
+        assert_ne!(other[0].fingerprint, pillow.fingerprint);
+    }
+
+    /// Issue #17: a module that imports golang.org/x/crypto/ssh but not
+    /// openpgp, against the real Go records: the ssh advisories are
+    /// reachable, the openpgp one (GO-2026-5932) is not; a module that
+    /// imports neither is unreachable as a whole, low confidence, and info
+    /// with `fail-on-unreachable = false`.
+    #[test]
+    fn go_reachability_from_imports() {
+        let db = tempfile::tempdir().expect("tmp");
+        let index = fixture_db(db.path(), "Go");
+        let src = tempfile::tempdir().expect("tmp");
+        let root = src.path();
+        let go_mod = "module example.com/app\n\ngo 1.22\n\nrequire golang.org/x/crypto v0.30.0\n";
+        write(root, "ssh/go.mod", go_mod);
+        write(
+            root,
+            "ssh/main.go",
+            "package main\n\nimport (\n\t\"fmt\"\n\n\t\"golang.org/x/crypto/ssh\"\n)\n\nfunc main() {\n\tfmt.Println(ssh.ClientConfig{})\n}\n",
+        );
+        // A test file may import anything; it is not the shipped code.
+        write(
+            root,
+            "ssh/main_test.go",
+            "package main\n\nimport \"golang.org/x/crypto/openpgp\"\n\nvar _ = openpgp.ReadKeyRing\n",
+        );
+        write(root, "none/go.mod", go_mod);
+        write(
+            root,
+            "none/main.go",
+            "package main\n\nimport \"golang.org/x/crypto/bcrypt\"\n\nfunc main() { _, _ = bcrypt.GenerateFromPassword(nil, 10) }\n",
+        );
+        let run = |rel: &str, fail_on_unreachable: bool| {
+            let f = found(rel, go_mod);
+            let opts = MatchOptions {
+                root: Some(root),
+                fail_on_unreachable,
+            };
+            let mut findings = match_all_with(&[f], &index, &opts, &mut Vec::new());
+            assert_eq!(findings.len(), 1, "{findings:#?}");
+            findings.remove(0)
+        };
+
+        let ssh = run("ssh/go.mod", true);
+        assert_eq!(ssh.confidence, Confidence::High);
+        // The openpgp record and the ssh/agent ones are not reached; the
+        // ssh advisory on a function the code does not call is not either.
+        let note = ssh
+            .message
+            .split("does not import the packages affected by ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{}", ssh.message));
+        assert!(note.contains("GO-2026-5932"), "{note}");
+        assert!(note.contains("CVE-2025-47914"), "{note}");
+        // CVE-2024-45337 names a method (ServerConfig.PublicKeyCallback
+        // misuse): reached through the import.
+        assert!(!note.contains("CVE-2024-45337"), "{note}");
+        assert!(ssh.aliases.iter().any(|a| a == "CVE-2024-45337"));
+
+        let none = run("none/go.mod", true);
+        assert_eq!(none.confidence, Confidence::Low);
+        assert!(none.message.contains("likely unreachable"), "{}", none.message);
+        assert_eq!(none.severity, ssh.severity, "still counted by default");
+        let demoted = run("none/go.mod", false);
+        assert_eq!(demoted.severity, Severity::Info);
+        assert!(
+            demoted.message.contains("fail-on-unreachable = false"),
+            "{}",
+            demoted.message
+        );
+        // Without the sources (no root) nothing is judged.
+        let f = found("none/go.mod", go_mod);
+        let blind = match_all(&[f], &index, &mut Vec::new());
+        assert_eq!(blind[0].confidence, Confidence::High);
+        assert!(!blind[0].message.contains("import"), "{}", blind[0].message);
+    }
+
+    /// Python: a direct requirement whose modules the project never imports.
+    #[test]
+    fn python_reachability_from_imports() {
+        let db = tempfile::tempdir().expect("tmp");
+        let index = fixture_db(db.path(), "PyPI");
+        let src = tempfile::tempdir().expect("tmp");
+        let root = src.path();
+        let req = "pillow==9.0.0\npyyaml==5.3\n";
+        write(root, "requirements.txt", req);
+        write(root, "app/main.py", "import yaml\n\nprint(yaml.safe_load('a: 1'))\n");
+        let opts = MatchOptions {
+            root: Some(root),
+            fail_on_unreachable: true,
+        };
+        let findings = match_all_with(&[found("requirements.txt", req)], &index, &opts, &mut Vec::new());
+        let by = |n: &str| {
+            findings
+                .iter()
+                .find(|f| f.package.as_ref().is_some_and(|p| p.name == n))
+                .expect("finding")
+        };
+        assert_eq!(by("pyyaml").confidence, Confidence::High);
+        assert_eq!(by("pillow").confidence, Confidence::Low);
+    }
+
+    /// Issue #17: a `replace … => ../x` module is local code, and stdlib is
+    /// matched from the toolchain directive.
+    #[test]
+    fn local_replacements_are_not_matched() {
+        let db = tempfile::tempdir().expect("tmp");
+        let index = fixture_db(db.path(), "Go");
+        let replaced = found(
+            "go.mod",
+            "module example.com/app\n\nrequire golang.org/x/crypto v0.30.0\n\nreplace golang.org/x/crypto => ../crypto\n",
+        );
+        assert!(match_all(&[replaced], &index, &mut Vec::new()).is_empty());
+    }
+
+    /// Issue #17: the text-only checks of requirements files.
+    #[test]
+    fn unpinned_requirements_and_environment_versions() {
+        let src = tempfile::tempdir().expect("tmp");
+        let text = "flask\nrequests==2.31.0\nmylib==${MYLIB_VERSION}\n";
+        write(src.path(), "requirements.txt", text);
+        let f = found("requirements.txt", text);
+        assert_eq!(f.lockfile.packages.len(), 1);
+        let mut problems = Vec::new();
+        let findings = crate::audit::requirements_texts(src.path(), &[f], &mut problems);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].rule_id, "unpinned-requirement");
+        assert_eq!(findings[0].locations[0].line, Some(1));
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].line, Some(3));
+        assert!(problems[0].message.contains("environment variable"));
+    }
 }
