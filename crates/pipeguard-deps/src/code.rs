@@ -433,10 +433,10 @@ rule_meta! {
     ///
     /// The rule id is always `vulnerable-dependency`; every id of every
     /// advisory (CVE, GHSA, `GO-…`, `PYSEC-…`, `RUSTSEC-…`, `DSA-…`) is one of
-    /// the finding's `aliases`, so an `[[ignore]] rule` naming any of them
-    /// suppresses the finding (all of the package version's advisories:
-    /// ignore by package version, and expect the finding back after an
-    /// upgrade). The severity is the highest among the advisories, each
+    /// the finding's `aliases`. An `[[ignore]] rule` naming one of them
+    /// suppresses that advisory only: the advisories an ignore names are
+    /// reported apart (a finding each), so the package version's other
+    /// advisories still show. The severity is the highest among the advisories, each
     /// rated by the highest CVSS base score among its record and the records
     /// of the database that share an id or alias with it (a Go record has no
     /// score, its GHSA alias usually does), else the database's own rating,

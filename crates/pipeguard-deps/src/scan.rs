@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::Path;
 
 use anyhow::Context;
-use pipeguard_core::policy::DepsConfig;
+use pipeguard_core::policy::{DepsConfig, IgnoreEntry};
 use pipeguard_core::{
     Confidence, Finding, Fingerprint, Location, PackageRef, Problem, Remediation, Severity,
 };
@@ -171,6 +171,11 @@ type Key = (Ecosystem, String, String);
 /// How matching goes beyond the index.
 #[derive(Debug, Clone, Copy)]
 pub struct MatchOptions<'a> {
+    /// The policy's `[[ignore]]` entries. An advisory that one of them names
+    /// by id is reported as a finding of its own (same package, rule and
+    /// locations), so that the ignore suppresses exactly that advisory and
+    /// not the package version's others, and is counted as used.
+    pub ignores: &'a [IgnoreEntry],
     /// The directory the lockfiles' paths are relative to. Reachability reads
     /// the project's sources from there; `None` skips it (every finding is
     /// then of unknown reachability, i.e. counted).
@@ -184,6 +189,7 @@ pub struct MatchOptions<'a> {
 impl Default for MatchOptions<'_> {
     fn default() -> Self {
         MatchOptions {
+            ignores: &[],
             root: None,
             fail_on_unreachable: true,
         }
@@ -277,6 +283,18 @@ struct PkgHit {
 }
 
 impl PkgHit {
+    fn clone_without_vulns(&self) -> PkgHit {
+        PkgHit {
+            eco: self.eco,
+            name: self.name.clone(),
+            version: self.version.clone(),
+            direct: self.direct,
+            vulns: Vec::new(),
+            chain: self.chain.clone(),
+            locations: self.locations.clone(),
+        }
+    }
+
     /// Unreachable only when every vulnerability is known unreachable.
     fn reachable(&self) -> Option<bool> {
         if self.vulns.iter().all(|v| v.reachable == Some(false)) {
@@ -352,10 +370,35 @@ pub fn match_all_with(
             }
         }
     }
-    groups
-        .into_values()
-        .map(|h| build_finding(h, opts))
-        .collect()
+    let mut out = Vec::with_capacity(groups.len());
+    for mut h in groups.into_values() {
+        let named = |v: &Vuln| {
+            opts.ignores.iter().any(|ig| {
+                ig.rule
+                    .as_ref()
+                    .is_some_and(|r| v.ids.iter().any(|id| r.is_match(id)))
+            })
+        };
+        if !opts.ignores.is_empty() && h.vulns.iter().any(named) {
+            let vulns = std::mem::take(&mut h.vulns);
+            let (apart, rest): (Vec<Vuln>, Vec<Vuln>) = vulns.into_iter().partition(named);
+            for v in apart {
+                out.push(build_finding(
+                    PkgHit {
+                        vulns: vec![v],
+                        ..h.clone_without_vulns()
+                    },
+                    opts,
+                ));
+            }
+            h.vulns = rest;
+            if h.vulns.is_empty() {
+                continue;
+            }
+        }
+        out.push(build_finding(h, opts));
+    }
+    out
 }
 
 /// What a lockfile's own project imports, read once per lockfile and only
@@ -673,7 +716,11 @@ pub fn scan(root: &Path, db_dir: &Path, cfg: &DepsConfig) -> anyhow::Result<Outc
     let mut problems = Vec::new();
     let mut bytes = 0;
     let found = discover(root, &mut problems, &mut bytes);
-    let mut out = scan_found_in(Some(root), &found, db_dir, cfg)?;
+    let opts = MatchOptions {
+        root: Some(root),
+        ..MatchOptions::default()
+    };
+    let mut out = scan_found_with(&found, db_dir, cfg, &opts)?;
     out.problems.splice(0..0, problems);
     out.bytes = bytes;
     if cfg.require_lockfile {
@@ -685,20 +732,23 @@ pub fn scan(root: &Path, db_dir: &Path, cfg: &DepsConfig) -> anyhow::Result<Outc
 /// Matches and audits lockfiles already parsed (`pipeguard scan` parses only
 /// the changed ones in a pull request). The missing-lockfile check, which
 /// needs the whole tree, is the caller's. Without the tree's root there is no
-/// reachability: [`scan_found_in`] has it.
+/// reachability and no check of requirements files' text:
+/// [`scan_found_with`] has them.
 pub fn scan_found(found: &[Found], db_dir: &Path, cfg: &DepsConfig) -> anyhow::Result<Outcome> {
-    scan_found_in(None, found, db_dir, cfg)
+    scan_found_with(found, db_dir, cfg, &MatchOptions::default())
 }
 
-/// [`scan_found`] for lockfiles whose paths are relative to `root`: the
-/// project sources beside them are read to tell reachable advisories from
-/// unreachable ones (see [`crate::reach`]).
-pub fn scan_found_in(
-    root: Option<&Path>,
+/// [`scan_found`] with the tree's root (the lockfiles' paths are relative to
+/// it; the project sources beside them are read for reachability, see
+/// [`crate::reach`]) and the policy's ignores. `fail_on_unreachable` comes
+/// from `cfg`.
+pub fn scan_found_with(
     found: &[Found],
     db_dir: &Path,
     cfg: &DepsConfig,
+    opts: &MatchOptions<'_>,
 ) -> anyhow::Result<Outcome> {
+    let root = opts.root;
     let mut out = Outcome::default();
     let mut index = Index::open(db_dir)?;
     let max_age = cfg.max_db_age_days as i64 * 86_400;
@@ -729,8 +779,8 @@ pub fn scan_found_in(
     out.lockfiles = found.len() as u64;
     out.packages = found.iter().map(|f| f.lockfile.packages.len() as u64).sum();
     let opts = MatchOptions {
-        root,
         fail_on_unreachable: cfg.fail_on_unreachable,
+        ..*opts
     };
     out.findings = match_all_with(found, &index, &opts, &mut out.problems);
     if let Some(root) = root {
@@ -931,6 +981,7 @@ mod tests {
             let opts = MatchOptions {
                 root: Some(root),
                 fail_on_unreachable,
+                ..MatchOptions::default()
             };
             let mut findings = match_all_with(&[f], &index, &opts, &mut Vec::new());
             assert_eq!(findings.len(), 1, "{findings:#?}");
@@ -983,7 +1034,7 @@ mod tests {
         write(root, "app/main.py", "import yaml\n\nprint(yaml.safe_load('a: 1'))\n");
         let opts = MatchOptions {
             root: Some(root),
-            fail_on_unreachable: true,
+            ..MatchOptions::default()
         };
         let findings = match_all_with(&[found("requirements.txt", req)], &index, &opts, &mut Vec::new());
         let by = |n: &str| {
