@@ -161,7 +161,11 @@ pub fn audit_lockfiles(found: &[Found], cfg: &DepsConfig) -> Vec<Finding> {
 /// files among `found` (paths relative to `root`): lines that pin no version
 /// are findings; `==${VAR}` versions, which pip takes from the environment,
 /// are problems (the package was not checked).
-pub fn requirements_texts(root: &Path, found: &[Found], problems: &mut Vec<Problem>) -> Vec<Finding> {
+pub fn requirements_texts(
+    root: &Path,
+    found: &[Found],
+    problems: &mut Vec<Problem>,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     for f in found {
         if f.lockfile.kind != Kind::Requirements {

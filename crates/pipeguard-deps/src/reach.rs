@@ -316,9 +316,11 @@ impl PyUsage {
     pub fn imports_package(&self, package: &str) -> bool {
         let candidates = python_modules(package);
         self.modules.iter().any(|m| {
-            candidates
-                .iter()
-                .any(|c| m == c || m.strip_prefix(c.as_str()).is_some_and(|r| r.starts_with('.')))
+            candidates.iter().any(|c| {
+                m == c
+                    || m.strip_prefix(c.as_str())
+                        .is_some_and(|r| r.starts_with('.'))
+            })
         })
     }
 }

@@ -227,7 +227,12 @@ impl Rated {
 /// The highest rating among `advisories` (one vulnerability, several
 /// records) and every scored record of the database that names one of
 /// `ids`, in the package's ecosystem.
-pub fn rate_cluster(index: &Index, eco: Ecosystem, advisories: &[&Advisory], ids: &[String]) -> Rated {
+pub fn rate_cluster(
+    index: &Index,
+    eco: Ecosystem,
+    advisories: &[&Advisory],
+    ids: &[String],
+) -> Rated {
     let scored = |a: &Advisory| {
         (a.cvss_score.is_some() || a.db_severity.is_some()).then(|| Rated {
             severity: severity_of(a),
@@ -345,7 +350,11 @@ pub fn match_all_with(
     let mut groups: BTreeMap<Key, PkgHit> = BTreeMap::new();
     for hit in per_file.into_iter().flatten() {
         // `Pillow` in one file and `pillow` in another are one package.
-        let key = (hit.eco, hit.eco.normalize_name(&hit.name), hit.version.clone());
+        let key = (
+            hit.eco,
+            hit.eco.normalize_name(&hit.name),
+            hit.version.clone(),
+        );
         match groups.get_mut(&key) {
             Some(existing) => {
                 for l in hit.locations {
@@ -570,19 +579,15 @@ fn build_finding(h: PkgHit, opts: &MatchOptions<'_>) -> Finding {
         .filter(|v| v.fix.is_none())
         .map(|v| v.primary.as_str())
         .collect();
-    let top = h
-        .vulns
-        .first()
-        .map(|v| v.rated.clone())
-        .unwrap_or(Rated {
-            severity: Severity::Medium,
-            score: None,
-            source: None,
-        });
+    let top = h.vulns.first().map(|v| v.rated.clone()).unwrap_or(Rated {
+        severity: Severity::Medium,
+        score: None,
+        source: None,
+    });
     let reachable = h.reachable();
     let name = &h.name;
-    let direct_name = (h.chain.len() > 1)
-        .then(|| h.chain[0].split(' ').next().unwrap_or("").to_string());
+    let direct_name =
+        (h.chain.len() > 1).then(|| h.chain[0].split(' ').next().unwrap_or("").to_string());
     let via = if h.chain.len() > 1 {
         format!(" Dependency path: {}.", h.chain.join(" → "))
     } else {
@@ -598,10 +603,7 @@ fn build_finding(h: PkgHit, opts: &MatchOptions<'_>) -> Finding {
         ),
     };
     if fix.is_some() && !unfixed.is_empty() {
-        remediation.push_str(&format!(
-            " No release fixes {} yet.",
-            unfixed.join(", ")
-        ));
+        remediation.push_str(&format!(" No release fixes {} yet.", unfixed.join(", ")));
     }
     let describe = |v: &Vuln| {
         let others: Vec<&str> = v
@@ -682,7 +684,11 @@ fn build_finding(h: PkgHit, opts: &MatchOptions<'_>) -> Finding {
     ]);
     let rule_name = match h.vulns.as_slice() {
         [one] => one.summary.clone(),
-        many => format!("{} known vulnerabilities in {name} {}", many.len(), h.version),
+        many => format!(
+            "{} known vulnerabilities in {name} {}",
+            many.len(),
+            h.version
+        ),
     };
     let confidence = if reachable == Some(false) {
         Confidence::Low
@@ -884,7 +890,11 @@ mod tests {
         );
         let findings = match_all(&[f], &alone, &mut Vec::new());
         assert_eq!(findings[0].severity, Severity::Medium);
-        assert!(findings[0].message.contains("medium (no severity published)"));
+        assert!(
+            findings[0]
+                .message
+                .contains("medium (no severity published)")
+        );
     }
 
     /// Issue #17: pillow with many advisories is one finding that lists
@@ -916,16 +926,27 @@ mod tests {
         }
         assert!(want_ids.len() > 3, "{want_ids:?}");
         for id in &want_ids {
-            assert!(pillow.aliases.contains(id), "{id} not in {:?}", pillow.aliases);
+            assert!(
+                pillow.aliases.contains(id),
+                "{id} not in {:?}",
+                pillow.aliases
+            );
         }
         let fixed = pillow.package.as_ref().and_then(|p| p.fixed.clone());
         assert_eq!(fixed, matcher::max_version(Ecosystem::PyPI, &fixes));
         assert_eq!(fixed.as_deref(), Some("12.3.0"));
         assert_eq!(
-            pillow.remediation.as_ref().and_then(|r| r.replacement.clone()),
+            pillow
+                .remediation
+                .as_ref()
+                .and_then(|r| r.replacement.clone()),
             fixed
         );
-        assert!(pillow.message.contains("vulnerabilities:"), "{}", pillow.message);
+        assert!(
+            pillow.message.contains("vulnerabilities:"),
+            "{}",
+            pillow.message
+        );
         // The same package version in another lockfile is the same finding.
         let again = found("sub/requirements.txt", "Pillow==9.0.0\n");
         let both = match_all(&[lock, again], &index, &mut Vec::new());
@@ -1006,7 +1027,11 @@ mod tests {
 
         let none = run("none/go.mod", true);
         assert_eq!(none.confidence, Confidence::Low);
-        assert!(none.message.contains("likely unreachable"), "{}", none.message);
+        assert!(
+            none.message.contains("likely unreachable"),
+            "{}",
+            none.message
+        );
         assert_eq!(none.severity, ssh.severity, "still counted by default");
         let demoted = run("none/go.mod", false);
         assert_eq!(demoted.severity, Severity::Info);
@@ -1031,12 +1056,21 @@ mod tests {
         let root = src.path();
         let req = "pillow==9.0.0\npyyaml==5.3\n";
         write(root, "requirements.txt", req);
-        write(root, "app/main.py", "import yaml\n\nprint(yaml.safe_load('a: 1'))\n");
+        write(
+            root,
+            "app/main.py",
+            "import yaml\n\nprint(yaml.safe_load('a: 1'))\n",
+        );
         let opts = MatchOptions {
             root: Some(root),
             ..MatchOptions::default()
         };
-        let findings = match_all_with(&[found("requirements.txt", req)], &index, &opts, &mut Vec::new());
+        let findings = match_all_with(
+            &[found("requirements.txt", req)],
+            &index,
+            &opts,
+            &mut Vec::new(),
+        );
         let by = |n: &str| {
             findings
                 .iter()

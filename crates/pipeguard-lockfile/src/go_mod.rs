@@ -176,10 +176,7 @@ fn go_release_key(v: &str) -> (Vec<u64>, bool) {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(v.len());
     let (numbers, pre) = v.split_at(numeric_end);
-    let mut parts: Vec<u64> = numbers
-        .split('.')
-        .map(|p| p.parse().unwrap_or(0))
-        .collect();
+    let mut parts: Vec<u64> = numbers.split('.').map(|p| p.parse().unwrap_or(0)).collect();
     // `1.21` and `1.21.0` are the same release.
     while parts.len() < 3 {
         parts.push(0);
@@ -318,29 +315,42 @@ mod tests {
                 ("stdlib", "1.22.3", 5, true),
             ]
         );
-        assert_eq!(
-            lock.packages[1].source,
-            Source::Path("../shared".into())
-        );
+        assert_eq!(lock.packages[1].source, Source::Path("../shared".into()));
         // Only `go` with a patch release, the older directive, or none.
-        let only_go = parse("module x
+        let only_go = parse(
+            "module x
 
 go 1.22.1
-").unwrap();
+",
+        )
+        .unwrap();
         assert_eq!(only_go.packages[0].version, "1.22.1");
-        let newer_go = parse("module x
+        let newer_go = parse(
+            "module x
 go 1.23.0
 toolchain go1.22.3
-").unwrap();
+",
+        )
+        .unwrap();
         assert_eq!(newer_go.packages[0].version, "1.23.0");
-        assert!(parse("module x
+        assert!(
+            parse(
+                "module x
 
 go 1.21
-").unwrap().packages.is_empty());
-        let rc = parse("module x
+"
+            )
+            .unwrap()
+            .packages
+            .is_empty()
+        );
+        let rc = parse(
+            "module x
 go 1.21rc2
 toolchain go1.21.0
-").unwrap();
+",
+        )
+        .unwrap();
         assert_eq!(rc.packages[0].version, "1.21.0");
     }
 

@@ -265,7 +265,9 @@ fn build(entries: Vec<Entry<'_>>) -> Lockfile {
         } else if let Some(resolved) = str_field("resolved") {
             // v1 records the git URL (with the commit) as `resolved` too;
             // only a spec-less entry is a registry or URL download.
-            spec_source.clone().unwrap_or_else(|| npm_source(&e.name, resolved))
+            spec_source
+                .clone()
+                .unwrap_or_else(|| npm_source(&e.name, resolved))
         } else if let Some(spec) = spec_source {
             spec
         } else {
@@ -785,7 +787,10 @@ mod tests {
     /// path sources with no version, not packages versioned by a URL.
     #[test]
     fn v1_git_and_file_specs_are_sources() {
-        let lock = parse(include_str!("../tests/fixtures/npm/v1-issue17/package-lock.json")).unwrap();
+        let lock = parse(include_str!(
+            "../tests/fixtures/npm/v1-issue17/package-lock.json"
+        ))
+        .unwrap();
         let got: Vec<_> = lock
             .packages
             .iter()

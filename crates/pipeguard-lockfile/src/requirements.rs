@@ -614,7 +614,14 @@ mod tests {
         let got: Vec<_> = lock
             .packages
             .iter()
-            .map(|p| (p.name.as_str(), p.version.as_str(), p.line, p.integrity.is_some()))
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.version.as_str(),
+                    p.line,
+                    p.integrity.is_some(),
+                )
+            })
             .collect();
         assert_eq!(
             got,

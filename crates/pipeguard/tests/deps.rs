@@ -530,7 +530,10 @@ fn unreachable_go_advisories_and_unpinned_requirements() {
     let c = crypto[0];
     assert_eq!(c["rule_id"], "vulnerable-dependency");
     assert_eq!(c["confidence"], "low");
-    assert!(names(c, "CVE-2024-45337") && names(c, "GO-2026-5932"), "{c:#}");
+    assert!(
+        names(c, "CVE-2024-45337") && names(c, "GO-2026-5932"),
+        "{c:#}"
+    );
     assert!(
         c["message"]
             .as_str()
@@ -540,7 +543,11 @@ fn unreachable_go_advisories_and_unpinned_requirements() {
     let unpinned = finding(&v, "unpinned-requirement");
     assert_eq!(unpinned["locations"][0]["path"], "py/requirements.txt");
 
-    write(&d, "pipeguard.toml", "[deps]\nfail-on-unreachable = false\n");
+    write(
+        &d,
+        "pipeguard.toml",
+        "[deps]\nfail-on-unreachable = false\n",
+    );
     let out = pipeguard()
         .args(["deps", "-f", "json", "--db"])
         .arg(&db)
