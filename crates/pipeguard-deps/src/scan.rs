@@ -1,6 +1,7 @@
 //! `pipeguard deps`: find lockfiles, parse them, match every locked package
-//! against the local OSV index, and report one finding per vulnerability and
-//! package, with the dependency chain and the upgrade that fixes it.
+//! against the local OSV index, and report one finding per vulnerable package
+//! version (all its advisories), with the dependency chain, the upgrade that
+//! fixes them all, and whether the project's code imports the vulnerable part.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::Path;
