@@ -34,6 +34,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("os_packages", os_packages),
     ("image_inventory", image_inventory),
     ("policy", policy),
+    ("source_imports", source_imports),
 ];
 
 const FORMATS: [Format; 6] = [
@@ -189,6 +190,33 @@ pub fn ci_workflow(data: &[u8]) {
 pub fn dockerfile(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let _ = pipeguard_container::audit_text("Dockerfile", &text);
+}
+
+/// Project source as the reachability check reads it: the input as a Go file
+/// and as a Python file, then asked about the packages it names and some it
+/// does not (import-block parsing and the symbol search run on
+/// attacker-chosen text).
+pub fn source_imports(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let go = pipeguard_deps::reach::GoUsage::from_sources([text.as_ref()]);
+    let py = pipeguard_deps::reach::PyUsage::from_sources([text.as_ref()]);
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == '"')
+        .filter(|w| !w.is_empty())
+        .take(32)
+        .collect();
+    for w in words
+        .iter()
+        .copied()
+        .chain(["golang.org/x/crypto/ssh", "PIL"])
+    {
+        let imports = [pipeguard_deps::osv::GoImport {
+            path: w.to_string(),
+            symbols: words.iter().take(4).map(|s| s.to_string()).collect(),
+        }];
+        let _ = go.reaches(&imports);
+        let _ = py.imports_package(w);
+    }
 }
 
 /// An OSV record as `db update` imports it, reduced for every ecosystem,

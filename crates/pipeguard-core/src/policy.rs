@@ -203,6 +203,13 @@ pub struct DepsConfig {
     /// `name@version`); anything else is a finding.
     #[serde(default)]
     pub allow: Vec<String>,
+    /// Whether a vulnerable dependency whose affected packages the project's
+    /// own code never imports still fails the scan. Reachability is a
+    /// textual check of the project's sources (Go imports and symbols,
+    /// Python imports), not of its dependencies', so the default is true;
+    /// false reports such findings at `info` severity.
+    #[serde(default = "yes")]
+    pub fail_on_unreachable: bool,
 }
 
 fn default_max_db_age() -> u64 {
@@ -223,6 +230,7 @@ impl Default for DepsConfig {
             require_hashes: false,
             deny: Vec::new(),
             allow: Vec::new(),
+            fail_on_unreachable: true,
         }
     }
 }

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use pipeguard_core::policy::DepsConfig;
-use pipeguard_core::{Finding, Location};
+use pipeguard_core::{Finding, Location, Problem};
 use pipeguard_lockfile::{Found, Kind, Source};
 
 use crate::code::Code;
@@ -45,7 +45,12 @@ pub fn audit_lockfiles(found: &[Found], cfg: &DepsConfig) -> Vec<Finding> {
                 ..Location::file(f.path.clone())
             };
             let key: [&[u8]; 3] = [f.path.as_bytes(), p.name.as_bytes(), p.version.as_bytes()];
-            let label = format!("{} {}", p.name, p.version);
+            // A git or path dependency may have no version to show.
+            let label = if p.version.is_empty() {
+                p.name.clone()
+            } else {
+                format!("{} {}", p.name, p.version)
+            };
             match &p.source {
                 Source::Git { url, rev } => {
                     let pinned = rev
@@ -147,6 +152,47 @@ pub fn audit_lockfiles(found: &[Found], cfg: &DepsConfig) -> Vec<Finding> {
                     ));
                 }
             }
+        }
+    }
+    out
+}
+
+/// What only the text of a requirements file says, for the requirements
+/// files among `found` (paths relative to `root`): lines that pin no version
+/// are findings; `==${VAR}` versions, which pip takes from the environment,
+/// are problems (the package was not checked).
+pub fn requirements_texts(
+    root: &Path,
+    found: &[Found],
+    problems: &mut Vec<Problem>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for f in found {
+        if f.lockfile.kind != Kind::Requirements {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(root.join(&f.path)) else {
+            continue;
+        };
+        for (line, name) in pipeguard_lockfile::requirements::unpinned(&text) {
+            let loc = Location {
+                line: Some(line),
+                ..Location::file(f.path.clone())
+            };
+            out.push(Code::UnpinnedRequirement.finding(
+                &format!("{name} in {} is not pinned to one version.", f.path),
+                loc,
+                &[f.path.as_bytes(), name.as_bytes()],
+            ));
+        }
+        for (line, name, version) in pipeguard_lockfile::requirements::unresolved(&text) {
+            problems.push(Problem {
+                path: f.path.clone(),
+                line: Some(line),
+                message: format!(
+                    "{name}=={version}: the version comes from an environment variable at install time; {name} was not checked against advisories"
+                ),
+            });
         }
     }
     out

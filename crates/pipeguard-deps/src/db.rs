@@ -232,9 +232,18 @@ fn load_file(dir: &Path, eco: Ecosystem) -> anyhow::Result<Vec<Advisory>> {
     })
 }
 
-/// One ecosystem's advisories and, per normalized package name, the indices
-/// of the advisories that name it.
-type EcoIndex = (Vec<Advisory>, HashMap<String, Vec<u32>>);
+/// One ecosystem's advisories, indexed two ways.
+#[derive(Debug, Default)]
+struct EcoIndex {
+    list: Vec<Advisory>,
+    /// Per normalized package name, the advisories that name it.
+    by_name: HashMap<String, Vec<u32>>,
+    /// Per id and alias, the advisories with a severity that carry it: a
+    /// record without a score (every Go record) borrows the one of its
+    /// aliases (the GHSA record of the same vulnerability usually has a
+    /// CVSS vector). Only scored records are kept, so the map stays small.
+    scored: HashMap<String, Vec<u32>>,
+}
 
 /// Advisories of the ecosystems a scan needs, indexed by package name.
 #[derive(Debug, Default)]
@@ -257,6 +266,21 @@ impl Index {
                 dir.display()
             ),
         }
+    }
+
+    /// An index over advisories already in memory (tests, callers that
+    /// bring their own records), as if `eco` had been imported.
+    pub fn from_advisories(eco: Ecosystem, list: Vec<Advisory>) -> Index {
+        let mut index = Index::default();
+        index.meta.ecosystems.insert(
+            eco.osv_name().to_string(),
+            EcoMeta {
+                records: list.len(),
+                ..EcoMeta::default()
+            },
+        );
+        index.insert(eco, list);
+        index
     }
 
     /// Loads one ecosystem's advisories (once).
@@ -286,15 +310,32 @@ impl Index {
 
     fn insert(&mut self, eco: Ecosystem, list: Vec<Advisory>) {
         let mut by_name: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut scored: HashMap<String, Vec<u32>> = HashMap::new();
         for (i, a) in list.iter().enumerate() {
+            let i = i as u32;
             for aff in &a.affected {
                 let ids = by_name.entry(aff.name.clone()).or_default();
-                if ids.last() != Some(&(i as u32)) {
-                    ids.push(i as u32);
+                if ids.last() != Some(&i) {
+                    ids.push(i);
+                }
+            }
+            if a.cvss_score.is_some() || a.db_severity.is_some() {
+                for id in std::iter::once(&a.id).chain(&a.aliases) {
+                    let ids = scored.entry(id.clone()).or_default();
+                    if ids.last() != Some(&i) {
+                        ids.push(i);
+                    }
                 }
             }
         }
-        self.eco.insert(eco, (list, by_name));
+        self.eco.insert(
+            eco,
+            EcoIndex {
+                list,
+                by_name,
+                scored,
+            },
+        );
     }
 
     pub fn has(&self, eco: Ecosystem) -> bool {
@@ -305,11 +346,23 @@ impl Index {
     pub fn lookup(&self, eco: Ecosystem, name: &str) -> impl Iterator<Item = &Advisory> {
         let entry = self.eco.get(&eco);
         let ids: &[u32] = entry
-            .and_then(|(_, m)| m.get(name))
+            .and_then(|e| e.by_name.get(name))
             .map(Vec::as_slice)
             .unwrap_or(&[]);
         ids.iter()
-            .filter_map(move |&i| entry.and_then(|(l, _)| l.get(i as usize)))
+            .filter_map(move |&i| entry.and_then(|e| e.list.get(i as usize)))
+    }
+
+    /// Advisories of `eco` with a severity whose id or aliases include `id`,
+    /// whatever package they name.
+    pub fn scored_with_id(&self, eco: Ecosystem, id: &str) -> impl Iterator<Item = &Advisory> {
+        let entry = self.eco.get(&eco);
+        let ids: &[u32] = entry
+            .and_then(|e| e.scored.get(id))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        ids.iter()
+            .filter_map(move |&i| entry.and_then(|e| e.list.get(i as usize)))
     }
 }
 

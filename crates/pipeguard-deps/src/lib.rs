@@ -12,6 +12,7 @@ pub mod drift;
 pub mod filter;
 pub mod matcher;
 pub mod osv;
+pub mod reach;
 pub mod scan;
 pub mod version;
 

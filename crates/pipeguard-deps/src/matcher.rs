@@ -113,6 +113,7 @@ mod tests {
             release: None,
             ranges,
             versions: versions.iter().map(|s| s.to_string()).collect(),
+            imports: Vec::new(),
         }
     }
 

@@ -98,6 +98,21 @@ pub struct Affected {
     pub ranges: Vec<Vec<Event>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<String>,
+    /// Go only (`ecosystem_specific.imports`): the packages of the module
+    /// that hold the vulnerable code, with its symbols, for reachability.
+    /// Empty when the record does not say, which means "any use".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub imports: Vec<GoImport>,
+}
+
+/// One package (import path) of a Go module that an advisory affects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoImport {
+    pub path: String,
+    /// Vulnerable functions (`Dial`) and methods (`Client.Dial`); empty when
+    /// the whole package is affected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub symbols: Vec<String>,
 }
 
 /// What the index keeps of an advisory.
@@ -147,6 +162,33 @@ fn db_severity_word(v: &Option<serde_json::Value>) -> Option<String> {
         })
 }
 
+/// `ecosystem_specific.imports` of a Go record: `[{path, symbols}]`.
+/// Anything malformed is dropped, which only makes a finding reachable.
+fn go_imports(v: &Option<serde_json::Value>) -> Vec<GoImport> {
+    let Some(list) = v
+        .as_ref()
+        .and_then(|v| v.get("imports"))
+        .and_then(|i| i.as_array())
+    else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|i| {
+            let path = i.get("path")?.as_str()?.to_string();
+            let symbols = i
+                .get("symbols")
+                .and_then(|s| s.as_array())
+                .map(|s| {
+                    s.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some(GoImport { path, symbols })
+        })
+        .collect()
+}
+
 impl RawRecord {
     /// Reduces a record to the index form, keeping only the affected entries
     /// of `ecosystem` (an OSV ecosystem base name such as `PyPI`).
@@ -192,6 +234,7 @@ impl RawRecord {
                 release,
                 ranges,
                 versions: a.versions.clone(),
+                imports: go_imports(&a.ecosystem_specific),
             });
         }
         if affected.is_empty() {

@@ -1,4 +1,6 @@
-//! go.mod: the `require` directives, with `replace` applied.
+//! go.mod: the `require` directives, with `replace` applied, and the Go
+//! toolchain as the `stdlib` package (the name Go's advisories give the
+//! standard library and the `go` command).
 //!
 //! Since Go 1.17 go.mod lists every module the build needs (the indirect
 //! ones marked `// indirect`), so it serves as the lockfile; it records no
@@ -29,6 +31,8 @@ pub fn parse(text: &str) -> Result<Lockfile, ParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut requires = Vec::new();
     let mut replaces = Vec::new();
+    // (version, line) of the `go` and `toolchain` directives.
+    let mut toolchain: Option<(String, u32)> = None;
     // The directive of the `( … )` block being read, with its opening line.
     let mut block: Option<(String, u32)> = None;
     for (n, raw) in text.lines().enumerate() {
@@ -60,6 +64,24 @@ pub fn parse(text: &str) -> Result<Lockfile, ParseError> {
             }
         };
         match verb.as_str() {
+            // `go 1.22.1` is the oldest toolchain that may build the module
+            // (Go 1.21 and later refuse older ones), `toolchain go1.22.3` the
+            // one it asks for; the newer of the two is what builds it at
+            // least. `go 1.20` (no patch release) is a language version, not
+            // a release, and says nothing about the toolchain: no stdlib.
+            "go" | "toolchain" => {
+                let version = args
+                    .first()
+                    .map(|v| v.strip_prefix("go").unwrap_or(v))
+                    .filter(|v| verb == "toolchain" || v.split('.').count() >= 3);
+                if let Some(v) = version
+                    && toolchain
+                        .as_ref()
+                        .is_none_or(|(t, _)| go_release_key(v) > go_release_key(t))
+                {
+                    toolchain = Some((v.to_string(), line_no));
+                }
+            }
             "require" => {
                 // A require without a version is not something we can check.
                 if let [path, version, ..] = args {
@@ -98,6 +120,17 @@ pub fn parse(text: &str) -> Result<Lockfile, ParseError> {
         });
     }
 
+    let stdlib = toolchain.map(|(version, line)| Package {
+        ecosystem: Ecosystem::Go,
+        name: "stdlib".into(),
+        version,
+        line,
+        source: Source::Registry,
+        integrity: None,
+        direct: true,
+        dev: false,
+        dependencies: Vec::new(),
+    });
     let packages = requires
         .into_iter()
         .map(|r| {
@@ -127,12 +160,28 @@ pub fn parse(text: &str) -> Result<Lockfile, ParseError> {
                 dependencies: Vec::new(),
             }
         })
+        .chain(stdlib)
         .collect();
     Ok(Lockfile {
         kind: Kind::GoMod,
         packages,
         has_graph: false,
     })
+}
+
+/// Orders Go release numbers (`1.22.3`, `1.21rc2`): the numeric parts, a
+/// pre-release (`rc`, `beta`) before the release it leads to.
+fn go_release_key(v: &str) -> (Vec<u64>, bool) {
+    let numeric_end = v
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(v.len());
+    let (numbers, pre) = v.split_at(numeric_end);
+    let mut parts: Vec<u64> = numbers.split('.').map(|p| p.parse().unwrap_or(0)).collect();
+    // `1.21` and `1.21.0` are the same release.
+    while parts.len() < 3 {
+        parts.push(0);
+    }
+    (parts, pre.is_empty())
 }
 
 /// `// indirect`, possibly followed by more comment (`// indirect; reason`).
@@ -243,6 +292,66 @@ mod tests {
         // A replacement of another version (gin v1.9.0) does not apply.
         assert_eq!(by_name("github.com/gin-gonic/gin").version, "v1.9.1");
         assert!(lock.packages.iter().all(|p| p.ecosystem == Ecosystem::Go));
+    }
+
+    /// Issue #17: the toolchain is the `stdlib` package (the newer of `go`
+    /// and `toolchain`), go 1.16-style separate `require` blocks keep their
+    /// `// indirect` marks, and a module replaced by a directory is local code.
+    #[test]
+    fn toolchain_indirect_blocks_and_local_replacements() {
+        let lock = parse(include_str!("../tests/fixtures/go/issue17/go.mod")).unwrap();
+        let summary: Vec<_> = lock
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str(), p.line, p.direct))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("golang.org/x/crypto", "v0.17.0", 8, true),
+                ("example.com/internal/shared", "v1.4.0", 9, true),
+                ("github.com/google/uuid", "v1.3.0", 13, false),
+                ("golang.org/x/sys", "v0.15.0", 14, false),
+                ("stdlib", "1.22.3", 5, true),
+            ]
+        );
+        assert_eq!(lock.packages[1].source, Source::Path("../shared".into()));
+        // Only `go` with a patch release, the older directive, or none.
+        let only_go = parse(
+            "module x
+
+go 1.22.1
+",
+        )
+        .unwrap();
+        assert_eq!(only_go.packages[0].version, "1.22.1");
+        let newer_go = parse(
+            "module x
+go 1.23.0
+toolchain go1.22.3
+",
+        )
+        .unwrap();
+        assert_eq!(newer_go.packages[0].version, "1.23.0");
+        assert!(
+            parse(
+                "module x
+
+go 1.21
+"
+            )
+            .unwrap()
+            .packages
+            .is_empty()
+        );
+        let rc = parse(
+            "module x
+go 1.21rc2
+toolchain go1.21.0
+",
+        )
+        .unwrap();
+        assert_eq!(rc.packages[0].version, "1.21.0");
     }
 
     #[test]

@@ -247,15 +247,29 @@ fn build(entries: Vec<Entry<'_>>) -> Lockfile {
         };
         let str_field = |f: &str| e.value.get(f).and_then(Value::as_str);
         let flag = |f: &str| e.value.get(f).and_then(Value::as_bool) == Some(true);
+        // Version 1 writes local and git dependencies' specs (`file:../x`,
+        // `git+https://…#sha`, `github:u/r#sha`) where the version goes: the
+        // spec is the source, and the version is unknown (issue #17: it was
+        // reported as the version).
+        let spec_source = version
+            .strip_prefix("file:")
+            .map(|spec| Source::Path(spec.to_string()))
+            .or_else(|| git_source(version));
+        let version = if spec_source.is_some() {
+            String::new()
+        } else {
+            version.clone()
+        };
         let source = if e.role == Role::PathDependency {
             Source::Path(e.loc.clone())
         } else if let Some(resolved) = str_field("resolved") {
-            npm_source(&e.name, resolved)
-        } else if let Some(spec) = version.strip_prefix("file:") {
-            // Version 1 writes local and git dependencies' specs as the version.
-            Source::Path(spec.to_string())
-        } else if let Some(git) = git_source(version) {
-            git
+            // v1 records the git URL (with the commit) as `resolved` too;
+            // only a spec-less entry is a registry or URL download.
+            spec_source
+                .clone()
+                .unwrap_or_else(|| npm_source(&e.name, resolved))
+        } else if let Some(spec) = spec_source {
+            spec
         } else {
             // Bundled dependencies record no `resolved`: they come inside
             // their parent's tarball.
@@ -265,7 +279,7 @@ fn build(entries: Vec<Entry<'_>>) -> Lockfile {
         packages.push(Package {
             ecosystem: Ecosystem::Npm,
             name: e.name.clone(),
-            version: version.clone(),
+            version,
             line: e.line,
             source,
             integrity: str_field("integrity").map(str::to_string),
@@ -736,7 +750,8 @@ mod tests {
                 "@types/node@20.10.0",
                 "debug@2.6.9",
                 "ms@2.0.0",
-                "left-pad@git+https://github.com/stevemao/left-pad.git#5a4a7a8f8dd9b3f5b2cd9ff1a8e3b6c1d6f8a0b2",
+                // Issue #17: a git dependency's spec is its source, not its version.
+                "left-pad@",
                 "ms@2.1.3",
                 "react@18.2.0",
             ]
@@ -765,6 +780,44 @@ mod tests {
         assert_eq!(
             react.source,
             Source::Url("http://registry.npmjs.org/react/-/react-18.2.0.tgz".into())
+        );
+    }
+
+    /// Issue #17: git and `file:` dependencies of a v1 lockfile are git and
+    /// path sources with no version, not packages versioned by a URL.
+    #[test]
+    fn v1_git_and_file_specs_are_sources() {
+        let lock = parse(include_str!(
+            "../tests/fixtures/npm/v1-issue17/package-lock.json"
+        ))
+        .unwrap();
+        let got: Vec<_> = lock
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str(), p.source.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "is-number",
+                    "",
+                    Source::Git {
+                        url: "https://github.com/jonschlinkert/is-number".into(),
+                        rev: Some("98e8ff1da1a89f93d1397a24d7413ed15421c139".into()),
+                    }
+                ),
+                (
+                    "left-pad",
+                    "",
+                    Source::Git {
+                        url: "https://github.com/stevemao/left-pad.git".into(),
+                        rev: Some("5a4a7a8f8dd9b3f5b2cd9ff1a8e3b6c1d6f8a0b2".into()),
+                    }
+                ),
+                ("local-utils", "", Source::Path("../local-utils".into())),
+                ("lodash", "4.17.4", Source::Registry),
+            ]
         );
     }
 

@@ -2,7 +2,8 @@
 //!
 //! Only pinned requirements (`name==1.0`, `name===1.0`) and requirements that
 //! name an exact artifact (VCS, URL or local file) are locked packages; ranges
-//! and bare names are reported by [`unpinned`] instead. Includes (`-r`, `-c`)
+//! and bare names are reported by [`unpinned`] instead, and versions from
+//! environment variables (`==${VERSION}`) by [`unresolved`]. Includes (`-r`, `-c`)
 //! name other files, which the caller follows through [`includes`]. Every
 //! requirement is direct: the file is what the user asked for, and it records
 //! no graph.
@@ -48,10 +49,25 @@ pub fn unpinned(text: &str) -> Vec<(u32, String)> {
         .collect()
 }
 
+/// Requirements pinned to an environment variable (`name==${VERSION}`, which
+/// pip expands at install time), as (line, name, version as written): the
+/// version is not in the file, so they are neither locked nor unpinned, and
+/// the caller reports them as not checked.
+pub fn unresolved(text: &str) -> Vec<(u32, String, String)> {
+    entries(text)
+        .into_iter()
+        .filter_map(|e| match e {
+            Ok(Entry::Unresolved(line, name, version)) => Some((line, name, version)),
+            _ => None,
+        })
+        .collect()
+}
+
 enum Entry {
     Locked(Package),
     Unpinned(u32, String),
     Include(u32, String),
+    Unresolved(u32, String, String),
 }
 
 /// One pass over the file shared by the three public functions, so that they
@@ -251,6 +267,9 @@ fn requirement(
     let requirement = req.split(';').next().unwrap_or_default();
     let (name, spec) = name_and_rest(requirement.trim(), line)?;
     match pinned_version(spec, line)? {
+        // pip expands `${VAR}` from the environment; the file does not say
+        // which version that is.
+        Some(version) if version.contains("${") => Ok(Some(Entry::Unresolved(line, name, version))),
         Some(version) => {
             let source = index.map_or(Source::Registry, |url| {
                 Source::OtherRegistry(url.to_string())
@@ -581,6 +600,50 @@ mod tests {
                 (9, "six".to_string()),
                 (10, "typing_extensions".to_string()),
                 (11, "numpy".to_string()),
+            ]
+        );
+    }
+
+    /// Issue #17: a pin followed by its own options (pip-compile's
+    /// `--hash`, on the line or continued) is a locked package; bare names
+    /// and ranges are unpinned; `${VAR}` versions are neither.
+    #[test]
+    fn per_requirement_options_unpinned_and_environment_versions() {
+        let text = include_str!("../tests/fixtures/requirements/requirements-issue17.txt");
+        let lock = parse(text).unwrap();
+        let got: Vec<_> = lock
+            .packages
+            .iter()
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.version.as_str(),
+                    p.line,
+                    p.integrity.is_some(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("certifi", "2024.2.2", 3, true),
+                ("idna", "3.6", 7, true),
+                ("requests", "2.31.0", 8, false),
+            ]
+        );
+        assert_eq!(
+            unpinned(text),
+            [
+                (10, "flask".to_string()),
+                (11, "gunicorn".to_string()),
+                (12, "boto3".to_string()),
+            ]
+        );
+        assert_eq!(
+            unresolved(text),
+            [
+                (13, "mylib".to_string(), "${MYLIB_VERSION}".to_string()),
+                (14, "other".to_string(), "${OTHER}".to_string()),
             ]
         );
     }

@@ -93,10 +93,19 @@ fn project(d: &Path) {
     );
 }
 
+/// Whether a finding names `id`: its rule id, or one of its aliases (a
+/// vulnerable-dependency finding carries its advisories' ids as aliases).
+fn names(f: &serde_json::Value, id: &str) -> bool {
+    f["rule_id"] == id
+        || f["aliases"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x == id))
+}
+
 fn finding<'a>(v: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
     v["findings"]
         .as_array()
-        .and_then(|f| f.iter().find(|x| x["rule_id"] == id))
+        .and_then(|f| f.iter().find(|x| names(x, id)))
         .unwrap_or_else(|| panic!("no finding {id} in {v:#}"))
 }
 
@@ -120,7 +129,10 @@ fn a_tree_of_several_ecosystems_is_matched_against_real_advisories() {
     let req = finding(&v, "CVE-2018-18074");
     assert_eq!(req["locations"][0]["path"], "py/requirements.txt");
     assert_eq!(req["locations"][0]["line"], 1);
-    assert_eq!(req["remediation"]["replacement"], "2.20.0");
+    // One finding for all of requests 2.19.0's advisories: the fix is the
+    // smallest release that fixes every one of them (2.20.0 fixes this one).
+    assert_eq!(req["remediation"]["replacement"], "2.33.0");
+    assert_eq!(req["package"]["fixed"], "2.33.0");
     let aliases: Vec<&str> = req["aliases"]
         .as_array()
         .expect("aliases")
@@ -137,7 +149,7 @@ fn a_tree_of_several_ecosystems_is_matched_against_real_advisories() {
             .as_array()
             .expect("f")
             .iter()
-            .any(|f| f["rule_id"] == "CVE-2019-10906")
+            .any(|f| names(f, "CVE-2019-10906"))
     );
 
     // crates.io, transitive: smallvec 0.6.9 via foo, with the chain and the fix.
@@ -177,7 +189,12 @@ fn a_tree_of_several_ecosystems_is_matched_against_real_advisories() {
     let results = sarif["runs"][0]["results"].as_array().expect("results");
     let r = results
         .iter()
-        .find(|r| r["ruleId"] == "CVE-2018-18074")
+        .find(|r| {
+            r["ruleId"] == "vulnerable-dependency"
+                && r["message"]["text"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("CVE-2018-18074"))
+        })
         .expect("sarif result");
     assert_eq!(
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
@@ -224,7 +241,7 @@ fn ignores_by_alias_missing_database_and_malformed_lockfiles() {
             .as_array()
             .expect("f")
             .iter()
-            .any(|f| f["rule_id"] == "CVE-2018-18074"),
+            .any(|f| names(f, "CVE-2018-18074")),
         "{v:#}"
     );
 
@@ -473,4 +490,77 @@ fn an_sbom_is_scan_input() {
     let v = json(&out.get_output().stdout);
     let f = finding(&v, "CVE-2018-18074");
     assert_eq!(f["locations"][0]["path"], "app.spdx.json");
+}
+
+/// Issue #17 end to end: a Go module whose code imports no vulnerable
+/// package of golang.org/x/crypto gets one finding for x/crypto (not one per
+/// advisory), marked unreachable with low confidence; it fails the scan by
+/// default and not with `[deps] fail-on-unreachable = false`. A bare name in
+/// requirements.txt is an unpinned requirement.
+#[test]
+fn unreachable_go_advisories_and_unpinned_requirements() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let db = tmp.path().join("db");
+    import(&db);
+    let d = tmp.path().join("proj");
+    write(
+        &d,
+        "svc/go.mod",
+        "module example.com/svc\n\ngo 1.22.1\n\ntoolchain go1.22.3\n\nrequire golang.org/x/crypto v0.30.0\n",
+    );
+    write(
+        &d,
+        "svc/main.go",
+        "package main\n\nimport \"golang.org/x/crypto/bcrypt\"\n\nfunc main() { _, _ = bcrypt.GenerateFromPassword(nil, 10) }\n",
+    );
+    write(&d, "py/requirements.txt", "flask\n");
+    let out = pipeguard()
+        .args(["deps", "-f", "json", "--db"])
+        .arg(&db)
+        .arg(&d)
+        .assert()
+        .code(1);
+    let v = json(&out.get_output().stdout);
+    let findings = v["findings"].as_array().expect("findings");
+    let crypto: Vec<_> = findings
+        .iter()
+        .filter(|f| f["package"]["name"] == "golang.org/x/crypto")
+        .collect();
+    assert_eq!(crypto.len(), 1, "{v:#}");
+    let c = crypto[0];
+    assert_eq!(c["rule_id"], "vulnerable-dependency");
+    assert_eq!(c["confidence"], "low");
+    assert!(
+        names(c, "CVE-2024-45337") && names(c, "GO-2026-5932"),
+        "{c:#}"
+    );
+    assert!(
+        c["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("likely unreachable")),
+        "{c:#}"
+    );
+    let unpinned = finding(&v, "unpinned-requirement");
+    assert_eq!(unpinned["locations"][0]["path"], "py/requirements.txt");
+
+    write(
+        &d,
+        "pipeguard.toml",
+        "[deps]\nfail-on-unreachable = false\n",
+    );
+    let out = pipeguard()
+        .args(["deps", "-f", "json", "--db"])
+        .arg(&db)
+        .arg(&d)
+        .assert()
+        .code(0);
+    let v = json(&out.get_output().stdout);
+    let c = v["findings"]
+        .as_array()
+        .and_then(|f| {
+            f.iter()
+                .find(|f| f["package"]["name"] == "golang.org/x/crypto")
+        })
+        .expect("still reported");
+    assert_eq!(c["severity"], "info");
 }

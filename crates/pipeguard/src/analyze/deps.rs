@@ -51,7 +51,12 @@ pub(crate) fn analyze(scope: &Scope) -> anyhow::Result<Outcome> {
     // The `deps` command needs its database even for a tree without
     // lockfiles (a missing database is a setup error to fix first).
     if !found.is_empty() || scope.strict_db {
-        match pipeguard_deps::scan::scan_found(&found, &scope.db, cfg) {
+        let opts = pipeguard_deps::scan::MatchOptions {
+            root: Some(scope.root),
+            ignores: &scope.policy.ignores,
+            ..Default::default()
+        };
+        match pipeguard_deps::scan::scan_found_with(&found, &scope.db, cfg, &opts) {
             Ok(out) => {
                 part.findings = out.findings;
                 part.problems.extend(out.problems);

@@ -187,12 +187,18 @@ pub fn fixture_db(t: &Path) -> std::path::PathBuf {
 /// Checks the findings `pipeguard image` must report for `build_umoci_image`.
 pub fn assert_image_findings(v: &serde_json::Value, text: &str, key: &str, name: &str) {
     assert!(!text.contains(key), "the secret leaked into the report");
+    // A vulnerable package's advisory ids are its finding's aliases.
     let by_id = |id: &str| {
         v["findings"]
             .as_array()
             .expect("findings")
             .iter()
-            .find(|f| f["rule_id"] == id)
+            .find(|f| {
+                f["rule_id"] == id
+                    || f["aliases"]
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|x| x == id))
+            })
             .cloned()
             .unwrap_or_else(|| panic!("no {id} in {v:#}"))
     };
