@@ -326,7 +326,12 @@ mod tests {
         }
         // Single-case names read as words (a vendor rule with a min-entropy
         // low enough to let them through still drops them as names).
-        for name in ["SECRETACCESSKEY", "databasepassword", "CLIENTSECRETVALUE", "smith"] {
+        for name in [
+            "SECRETACCESSKEY",
+            "databasepassword",
+            "CLIENTSECRETVALUE",
+            "smith",
+        ] {
             assert_eq!(reject(name, false, Some(1.0)), Some("identifier"), "{name}");
         }
         // Random AWS key ids without a digit (about 1 in 28 real ones) under
