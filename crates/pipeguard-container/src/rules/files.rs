@@ -39,16 +39,35 @@ const SECRET_NAMES: &[&str] = &[
 /// A literal value under a secret-looking name (`API_TOKEN=abc…`), not a
 /// reference (`$TOKEN`), a URL or a path.
 pub(crate) fn secret_assignment(key: &str, value: &str) -> bool {
-    let upper = key.to_ascii_uppercase();
-    let secret_name = SECRET_NAMES.iter().any(|s| upper.contains(s))
-        && !upper.ends_with("_FILE")
-        && !upper.ends_with("_URL")
-        && !upper.ends_with("_PATH");
     let literal = !value.is_empty()
         && !value.starts_with('$')
         && !value.contains("://")
-        && !value.starts_with('/');
-    secret_name && literal
+        && !looks_like_path(value);
+    secret_name(key) && literal
+}
+
+/// A name that says its value is a secret (`DB_PASSWORD`, `API_TOKEN`), not
+/// where one is (`*_FILE`, `*_URL`, `*_PATH`).
+pub(crate) fn secret_name(key: &str) -> bool {
+    let upper = key.to_ascii_uppercase();
+    SECRET_NAMES.iter().any(|s| upper.contains(s))
+        && !upper.ends_with("_FILE")
+        && !upper.ends_with("_URL")
+        && !upper.ends_with("_PATH")
+}
+
+/// `/run/secrets/db`, `/etc/app/key.pem`: a path names where a secret is.
+/// A base64 key may start with `/` too (1 in 64 AWS secret keys do); its
+/// segments are long and random, or it holds a `+`.
+fn looks_like_path(value: &str) -> bool {
+    value.starts_with('/')
+        && !value.contains('+')
+        && value.split('/').skip(1).all(|seg| {
+            seg.len() <= 20
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        })
 }
 
 /// `K=V K2="v 2"` or the legacy `K V` form.
@@ -277,5 +296,33 @@ impl Rule for SshPortExposed {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: 1 in 64 AWS secret keys starts with `/`; such a key was
+    /// taken for a path, so neither flagged nor redacted in other findings'
+    /// snippets (a canary test caught it in full in the human report).
+    #[test]
+    fn a_key_starting_with_a_slash_is_a_secret_and_is_redacted() {
+        let key: String = ["/IN4XU5VuPTeNh319vH", "+V0X/ZRS/HhY/iJbyOdsz"].concat();
+        let long: String = ["/uezHUrhsdETyZq/", "0sr1Aq6upqUyYcf0CDjyaioe"].concat();
+        assert!(secret_assignment("AWS_SECRET_ACCESS_KEY", &key));
+        assert!(secret_assignment("AWS_SECRET_ACCESS_KEY", &long));
+        assert!(!secret_assignment(
+            "DB_PASSWORD",
+            "/run/secrets/db_password"
+        ));
+        assert!(!secret_assignment("TLS_KEY", "/etc/ssl/private/server.key"));
+        let text = format!(
+            "FROM alpine:3.19\nENV AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY={key}\nUSER 1000\n"
+        );
+        let findings = crate::audit_text("Dockerfile", &text).expect("parses");
+        let shown = serde_json::to_string(&findings).expect("json");
+        assert!(!shown.contains(&key), "{shown}");
+        assert!(findings.iter().any(|f| f.rule_id == "secret-in-env"));
     }
 }

@@ -88,8 +88,10 @@ fn redact(ins: &Instruction, text: &str) -> String {
         })
         .into_owned();
     if ins.keyword == "ENV" || ins.keyword == "ARG" {
+        // Looser than the rule on purpose: hiding a path too is harmless,
+        // showing a key that happens to start with `/` is not.
         for (k, v) in files::pairs(&ins.args) {
-            if files::secret_assignment(&k, &v) {
+            if files::secret_name(&k) && !v.is_empty() && !v.starts_with('$') {
                 out = out.replace(&v, &pipeguard_core::Redacted::new(v.as_str()).to_string());
             }
         }
