@@ -116,15 +116,10 @@ pub struct Report {
 pub fn plan(listed: &[String], only: &[String]) -> anyhow::Result<(Vec<Ecosystem>, BTreeMap<String, String>)> {
     let mut want = Vec::new();
     let mut skipped = BTreeMap::new();
+    // The server's list is what it serves: a mirror of a few ecosystems
+    // lists those few.
     let names: Vec<String> = if only.is_empty() {
-        let mut n = listed.to_vec();
-        // Supported ecosystems a mirror's list forgot are still tried.
-        for e in Ecosystem::ALL {
-            if !n.iter().any(|l| l == e.osv_name()) {
-                n.push(e.osv_name().to_string());
-            }
-        }
-        n
+        listed.to_vec()
     } else {
         only.to_vec()
     };
@@ -202,7 +197,8 @@ pub fn import_atomically(
     source: &str,
     skipped: &BTreeMap<String, String>,
 ) -> anyhow::Result<ImportStats> {
-    let staging = dir.join(".staging");
+    // One per process: two updates at once must not share a half-built copy.
+    let staging = dir.join(format!(".staging-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging)
         .with_context(|| format!("cannot create {}", staging.display()))?;
