@@ -113,7 +113,10 @@ pub struct Report {
 
 /// The ecosystems an update covers: the supported ones to download, and
 /// every other one OSV lists, with why it is skipped.
-pub fn plan(listed: &[String], only: &[String]) -> anyhow::Result<(Vec<Ecosystem>, BTreeMap<String, String>)> {
+pub fn plan(
+    listed: &[String],
+    only: &[String],
+) -> anyhow::Result<(Vec<Ecosystem>, BTreeMap<String, String>)> {
     let mut want = Vec::new();
     let mut skipped = BTreeMap::new();
     // The server's list is what it serves: a mirror of a few ecosystems
@@ -179,6 +182,13 @@ pub fn update(
         let first = report.failed.values().next().cloned().unwrap_or_default();
         bail!("could not download any advisories from {base}: {first}");
     }
+    if want.is_empty() {
+        // Only unsupported ecosystems asked for: nothing to import, but
+        // the database says why they are absent.
+        db::set_skipped(dir, &report.skipped)?;
+        let _ = std::fs::remove_dir_all(&downloads);
+        return Ok(report);
+    }
     progress(Event::Importing);
     report.imported = import_atomically(dir, &import_from, base, &report.skipped)?;
     let _ = std::fs::remove_dir_all(&import_from);
@@ -205,11 +215,12 @@ pub fn import_atomically(
     let result = (|| {
         for e in std::fs::read_dir(dir)? {
             let p = e?.path();
-            if p.is_file() && p.extension().is_some_and(|x| x == "json") {
-                if let Some(n) = p.file_name() {
-                    std::fs::copy(&p, staging.join(n))
-                        .with_context(|| format!("cannot copy {}", p.display()))?;
-                }
+            if let Some(n) = p.file_name()
+                && p.is_file()
+                && p.extension().is_some_and(|x| x == "json")
+            {
+                std::fs::copy(&p, staging.join(n))
+                    .with_context(|| format!("cannot copy {}", p.display()))?;
             }
         }
         let stats = db::import(&staging, from, source)?;
@@ -279,8 +290,7 @@ fn fetch_verified(
             });
         }
         download(&url, eco, &part, progress)?;
-        std::fs::rename(&part, &zip)
-            .with_context(|| format!("cannot move {}", part.display()))?;
+        std::fs::rename(&part, &zip).with_context(|| format!("cannot move {}", part.display()))?;
         match verify_zip(&zip) {
             Ok(_) => return Ok(zip),
             Err(e) => {
@@ -375,7 +385,9 @@ pub fn verify_zip(path: &Path) -> anyhow::Result<usize> {
     let mut z = zip::ZipArchive::new(f).context("not a complete zip archive")?;
     let mut n = 0;
     for i in 0..z.len() {
-        let mut entry = z.by_index(i).with_context(|| format!("bad zip entry {i}"))?;
+        let mut entry = z
+            .by_index(i)
+            .with_context(|| format!("bad zip entry {i}"))?;
         let name = entry.name().map(|n| n.to_string()).unwrap_or_default();
         let mut buf = Vec::new();
         entry

@@ -187,7 +187,15 @@ fn a_cut_download_resumes_with_a_range_request() {
     let mirror = Mirror::start(t.path(), Some("PyPI/all.zip"));
     let db = t.path().join("db");
     let out = online()
-        .args(["db", "update", "--ecosystems", "PyPI,npm", "--url", &mirror.url, "--db"])
+        .args([
+            "db",
+            "update",
+            "--ecosystems",
+            "PyPI,npm",
+            "--url",
+            &mirror.url,
+            "--db",
+        ])
         .arg(&db)
         .output()
         .expect("run");
@@ -208,7 +216,10 @@ fn a_cut_download_resumes_with_a_range_request() {
         "{requests:?}"
     );
     let local = fixture_db(&t.path().join("local"));
-    assert_eq!(records(&status(&db), "PyPI"), records(&status(&local), "PyPI"));
+    assert_eq!(
+        records(&status(&db), "PyPI"),
+        records(&status(&local), "PyPI")
+    );
 }
 
 #[test]
@@ -230,7 +241,9 @@ fn a_corrupt_zip_is_reported_and_the_old_database_stays() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
     assert!(
-        stdout.contains("npm") && stdout.contains("FAILED") && stdout.contains("not a complete zip"),
+        stdout.contains("npm")
+            && stdout.contains("FAILED")
+            && stdout.contains("not a complete zip"),
         "{stdout}"
     );
     assert!(stderr.contains("could not be updated: npm"), "{stderr}");
@@ -325,7 +338,11 @@ fn offline_on_a_fresh_machine_fails_closed_with_the_how_to() {
     assert_eq!(code, 2, "{stderr}");
     how(&stderr);
     // `[deps] offline = true` in the policy forbids it the same way.
-    write(&t.path().join("repo"), "pipeguard.toml", "[deps]\noffline = true\n");
+    write(
+        &t.path().join("repo"),
+        "pipeguard.toml",
+        "[deps]\noffline = true\n",
+    );
     let (code, _, stderr) = scan_fresh(t.path(), &[], Some(&mirror));
     assert_eq!(code, 2, "{stderr}");
     how(&stderr);
@@ -350,5 +367,36 @@ fn offline_on_a_fresh_machine_fails_closed_with_the_how_to() {
             && stderr.contains("pipeguard db update --from DIR")
             && stderr.contains("--url MIRROR"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn asking_only_for_an_unsupported_ecosystem_says_why_and_imports_nothing() {
+    let t = tempfile::tempdir().expect("tmp");
+    let mirror = Mirror::start(t.path(), None);
+    let db = t.path().join("db");
+    let out = online()
+        .args([
+            "db",
+            "update",
+            "--ecosystems",
+            "CRAN",
+            "--url",
+            &mirror.url,
+            "--db",
+        ])
+        .arg(&db)
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("CRAN       skipped: pipeguard has no version ordering for CRAN"),
+        "{stdout}"
+    );
+    assert!(
+        !mirror.requests().iter().any(|r| r.contains("all.zip")),
+        "{:?}",
+        mirror.requests()
     );
 }
