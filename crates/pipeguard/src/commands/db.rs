@@ -94,7 +94,7 @@ pub fn update(a: DbUpdateArgs) -> anyhow::Result<i32> {
                 }
             };
             let base = fetch::base_url(a.url.as_deref(), policy_url.as_deref());
-            let report = download(&dir, &base, &a.ecosystems).map_err(|e| {
+            let report = download(&dir, &base, &a.ecosystems, true).map_err(|e| {
                 usage(format!(
                     "{e:#}; without network, import OSV's all.zip files with `pipeguard db update --from DIR` or name a reachable mirror with `--url MIRROR`"
                 ))
@@ -137,10 +137,16 @@ pub fn update(a: DbUpdateArgs) -> anyhow::Result<i32> {
     Ok(exit::CLEAN)
 }
 
-/// Downloads and imports OSV's dumps from `base`, with a progress bar on an
-/// interactive terminal (none in CI logs) and each retry said on stderr.
-pub(crate) fn download(dir: &Path, base: &str, only: &[String]) -> anyhow::Result<fetch::Report> {
-    let pb = std::io::stderr().is_terminal().then(|| {
+/// Downloads and imports OSV's dumps from `base`, with a progress bar when
+/// `bar` and on an interactive terminal (none in CI logs), and each retry
+/// said on stderr.
+pub(crate) fn download(
+    dir: &Path,
+    base: &str,
+    only: &[String],
+    bar: bool,
+) -> anyhow::Result<fetch::Report> {
+    let pb = (bar && std::io::stderr().is_terminal()).then(|| {
         let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         pb.set_style(
             ProgressStyle::with_template("{spinner} {msg} {bytes} ({bytes_per_sec}) {elapsed}")
@@ -149,10 +155,16 @@ pub(crate) fn download(dir: &Path, base: &str, only: &[String]) -> anyhow::Resul
         pb.enable_steady_tick(std::time::Duration::from_millis(120));
         pb
     });
+    let mut current = String::new();
     let mut on_event = |e: fetch::Event| match e {
         fetch::Event::Downloading { eco, bytes } => {
             if let Some(pb) = &pb {
-                pb.set_message(format!("downloading {eco}"));
+                // One ecosystem at a time: its own size, rate and time.
+                if current != eco {
+                    current = eco.to_string();
+                    pb.reset();
+                    pb.set_message(format!("downloading {eco}"));
+                }
                 pb.set_position(bytes);
             }
         }
@@ -197,7 +209,8 @@ pub(crate) fn ensure(dir: &Path, policy: &pipeguard_core::policy::Policy) -> any
         "pipeguard: no advisory database at {}; downloading OSV advisories from {base} (once; `pipeguard db update` refreshes it; use --offline to forbid)",
         dir.display()
     );
-    let report = download(dir, &base, &[]).map_err(|e| {
+    // No bar of its own: inside `scan` it would fight the scan's spinner.
+    let report = download(dir, &base, &[], false).map_err(|e| {
         anyhow::anyhow!(
             "no advisory database at {}, and downloading it failed: {e:#}; {how}",
             dir.display()
@@ -206,6 +219,16 @@ pub(crate) fn ensure(dir: &Path, policy: &pipeguard_core::policy::Policy) -> any
     for (eco, why) in &report.failed {
         eprintln!("pipeguard: warning: {eco}: {why}");
     }
+    let records: usize = pipeguard_deps::db::read_meta(dir)
+        .ok()
+        .flatten()
+        .map(|m| m.ecosystems.values().map(|e| e.records).sum())
+        .unwrap_or(0);
+    eprintln!(
+        "pipeguard: advisory database ready: {} ecosystems, {records} records ({} skipped: `pipeguard db status` says why)",
+        report.imported.per_ecosystem.len(),
+        report.skipped.len()
+    );
     Ok(())
 }
 
