@@ -182,6 +182,14 @@ pub struct DepsConfig {
     /// Advisory database directory (default: `$PIPEGUARD_DB`, else the
     /// platform cache directory).
     pub db: Option<PathBuf>,
+    /// Where `pipeguard db update` and the automatic first download fetch
+    /// OSV's `<Ecosystem>/all.zip` dumps: a mirror (default:
+    /// `$PIPEGUARD_OSV_URL`, else OSV's public bucket).
+    pub db_url: Option<String>,
+    /// Never download advisories: without a database, scans fail closed and
+    /// say how to import one (`--offline` and `PIPEGUARD_OFFLINE=1` too).
+    #[serde(default)]
+    pub offline: bool,
     /// Warn when the database was imported longer ago than this.
     #[serde(default = "default_max_db_age")]
     pub max_db_age_days: u64,
@@ -224,6 +232,8 @@ impl Default for DepsConfig {
     fn default() -> Self {
         DepsConfig {
             db: None,
+            db_url: None,
+            offline: false,
             max_db_age_days: default_max_db_age(),
             require_lockfile: true,
             allowed_registries: Vec::new(),

@@ -46,6 +46,11 @@ pub struct EcoMeta {
 pub struct Meta {
     pub format: u32,
     pub ecosystems: BTreeMap<String, EcoMeta>,
+    /// Ecosystems OSV publishes that the last update did not import, with
+    /// the reason (`CRAN`: no version ordering for it), so `db status`
+    /// says why they are absent rather than leaving a silent gap.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub skipped: BTreeMap<String, String>,
 }
 
 const FORMAT: u32 = 1;
@@ -84,6 +89,18 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 pub struct ImportStats {
     pub per_ecosystem: BTreeMap<String, (usize, usize, usize)>, // added, updated, unchanged
     pub skipped: Vec<String>,
+    /// Ecosystems named by records that the matcher cannot compare
+    /// versions for; their records are not imported.
+    pub unsupported: std::collections::BTreeSet<String>,
+}
+
+/// Records in the database's `meta.json` which ecosystems were skipped and why.
+pub fn set_skipped(dir: &Path, skipped: &BTreeMap<String, String>) -> anyhow::Result<()> {
+    let Some(mut meta) = read_meta(dir)? else {
+        return Ok(());
+    };
+    meta.skipped = skipped.clone();
+    write_atomic(&dir.join("meta.json"), &serde_json::to_vec_pretty(&meta)?)
 }
 
 /// Reads every OSV record under `from`: a zip file, or a directory holding
@@ -133,7 +150,7 @@ pub fn import(dir: &Path, from: &Path, source: &str) -> anyhow::Result<ImportSta
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut meta = read_meta(dir)?.unwrap_or(Meta {
         format: FORMAT,
-        ecosystems: BTreeMap::new(),
+        ..Meta::default()
     });
     let mut stats = ImportStats::default();
     let mut incoming: HashMap<Ecosystem, Vec<Advisory>> = HashMap::new();
@@ -147,12 +164,18 @@ pub fn import(dir: &Path, from: &Path, source: &str) -> anyhow::Result<ImportSta
                 return;
             }
         };
-        let mut ecos: Vec<Ecosystem> = rec
-            .affected
-            .iter()
-            .filter_map(|a| a.package.as_ref())
-            .filter_map(|p| Ecosystem::from_osv(&p.ecosystem))
-            .collect();
+        let mut ecos: Vec<Ecosystem> = Vec::new();
+        for p in rec.affected.iter().filter_map(|a| a.package.as_ref()) {
+            match Ecosystem::from_osv(&p.ecosystem) {
+                Some(e) => ecos.push(e),
+                None => {
+                    let base = p.ecosystem.split(':').next().unwrap_or(&p.ecosystem);
+                    if !base.is_empty() && !stats.unsupported.contains(base) {
+                        stats.unsupported.insert(base.to_string());
+                    }
+                }
+            }
+        }
         ecos.sort();
         ecos.dedup();
         for eco in ecos {
@@ -161,7 +184,7 @@ pub fn import(dir: &Path, from: &Path, source: &str) -> anyhow::Result<ImportSta
             }
         }
     })?;
-    if incoming.is_empty() && stats.skipped.is_empty() {
+    if incoming.is_empty() && stats.skipped.is_empty() && stats.unsupported.is_empty() {
         bail!(
             "{}: no OSV records found (expected all.zip files or OSV JSON records)",
             from.display()
@@ -262,7 +285,7 @@ impl Index {
                 eco: HashMap::new(),
             }),
             None => bail!(
-                "no advisory database at {}; create it with `pipeguard db update` (online) or `pipeguard db update --from DIR-OR-ZIP` (OSV all.zip files)",
+                "no advisory database at {}; create it with `pipeguard db update` (downloads OSV's dumps), `pipeguard db update --url MIRROR` (a mirror of <Ecosystem>/all.zip files) or `pipeguard db update --from DIR` (OSV all.zip files copied here)",
                 dir.display()
             ),
         }
@@ -368,31 +391,3 @@ impl Index {
 
 /// OSV's public per-ecosystem dumps, for `pipeguard db update` without `--from`.
 pub const OSV_BUCKET: &str = "https://osv-vulnerabilities.storage.googleapis.com";
-
-/// Downloads each ecosystem's `all.zip` into `into/<Ecosystem>/all.zip` with
-/// `curl` (present on CI runners; it keeps TLS and proxies the system's
-/// business rather than ours). Returns the ecosystems that failed.
-pub fn download(into: &Path, ecosystems: &[Ecosystem]) -> anyhow::Result<Vec<(Ecosystem, String)>> {
-    let mut failed = Vec::new();
-    for eco in ecosystems {
-        let dir = into.join(eco.osv_name());
-        std::fs::create_dir_all(&dir)?;
-        let url = format!("{OSV_BUCKET}/{}/all.zip", eco.osv_name());
-        let out = std::process::Command::new("curl")
-            .args(["-fsSL", "--retry", "2", "--max-time", "600", "-o"])
-            .arg(dir.join("all.zip"))
-            .arg(&url)
-            .output()
-            .context(
-                "cannot run `curl` to download advisories; use `pipeguard db update --from DIR`",
-            )?;
-        if !out.status.success() {
-            let _ = std::fs::remove_dir_all(&dir);
-            failed.push((
-                *eco,
-                format!("{url}: {}", String::from_utf8_lossy(&out.stderr).trim()),
-            ));
-        }
-    }
-    Ok(failed)
-}

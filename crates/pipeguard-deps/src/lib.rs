@@ -9,6 +9,7 @@ pub mod code;
 pub mod db;
 pub mod discover;
 pub mod drift;
+pub mod fetch;
 pub mod filter;
 pub mod matcher;
 pub mod osv;

@@ -1,17 +1,22 @@
 //! `pipeguard db`: import and inspect the local OSV advisory database.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Args, Subcommand};
 use pipeguard_core::exit;
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use pipeguard_deps::fetch;
 
 use crate::common::usage;
 use crate::output;
 
 #[derive(Subcommand)]
 pub enum DbCommand {
-    /// Import OSV advisories: from OSV's per-ecosystem all.zip files (--from), or download them.
+    /// Import OSV advisories: download OSV's per-ecosystem all.zip files (from --url, [deps] db-url, $PIPEGUARD_OSV_URL or OSV), or import local ones (--from).
     Update(DbUpdateArgs),
     /// Show the ecosystems, record counts and age of the database.
     Status(DbStatusArgs),
@@ -22,9 +27,15 @@ pub struct DbUpdateArgs {
     /// A directory of `<Ecosystem>/all.zip` files, one zip, or OSV JSON records.
     #[arg(long, value_name = "DIR-OR-ZIP")]
     from: Option<PathBuf>,
-    /// Ecosystems to download when --from is not given (default: all supported).
+    /// Where to download `<Ecosystem>/all.zip` from: a mirror of OSV's bucket (default: the policy's [deps] db-url, else $PIPEGUARD_OSV_URL, else OSV).
+    #[arg(long, value_name = "URL", conflicts_with = "from")]
+    url: Option<String>,
+    /// Ecosystems to download when --from is not given (default: every one OSV lists; those pipeguard cannot match are reported as skipped).
     #[arg(long, value_delimiter = ',')]
     ecosystems: Vec<String>,
+    /// Policy file whose [deps] db-url to use (default: pipeguard.toml in the current directory).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Database directory.
     #[arg(long, value_name = "DIR", env = "PIPEGUARD_DB")]
     db: Option<PathBuf>,
@@ -47,8 +58,10 @@ fn db_dir(flag: Option<PathBuf>) -> PathBuf {
 pub fn update(a: DbUpdateArgs) -> anyhow::Result<i32> {
     let dir = db_dir(a.db);
     let started = Instant::now();
-    let tmp;
-    let (from, source) = match &a.from {
+    let mut out = String::new();
+    let mut failed = std::collections::BTreeMap::new();
+    let mut skipped = std::collections::BTreeMap::new();
+    let stats = match &a.from {
         Some(f) => {
             if !f.exists() {
                 return Err(usage(format!(
@@ -56,43 +69,52 @@ pub fn update(a: DbUpdateArgs) -> anyhow::Result<i32> {
                     f.display()
                 )));
             }
-            (f.clone(), f.display().to_string())
+            let stats = pipeguard_deps::db::import(&dir, f, &f.display().to_string())
+                .map_err(|e| usage(format!("{e:#}")))?;
+            for eco in &stats.unsupported {
+                skipped.insert(eco.clone(), fetch::unsupported_reason(eco));
+            }
+            if !skipped.is_empty() {
+                let mut all = pipeguard_deps::db::read_meta(&dir)
+                    .ok()
+                    .flatten()
+                    .map(|m| m.skipped)
+                    .unwrap_or_default();
+                all.extend(skipped.clone());
+                pipeguard_deps::db::set_skipped(&dir, &all)?;
+            }
+            stats
         }
         None => {
-            let ecos: Vec<pipeguard_deps::Ecosystem> = if a.ecosystems.is_empty() {
-                pipeguard_deps::Ecosystem::ALL.to_vec()
-            } else {
-                a.ecosystems
-                    .iter()
-                    .map(|e| {
-                        pipeguard_deps::Ecosystem::from_osv(e)
-                            .ok_or_else(|| usage(format!("unknown ecosystem `{e}`")))
-                    })
-                    .collect::<anyhow::Result<_>>()?
+            let policy_url = match &a.url {
+                Some(_) => None,
+                None => {
+                    let policy = crate::common::load_policy(a.config.as_deref(), Path::new("."))?;
+                    policy.deps.db_url
+                }
             };
-            tmp = std::env::temp_dir().join(format!("pipeguard-osv-{}", std::process::id()));
-            let failed = pipeguard_deps::db::download(&tmp, &ecos)?;
-            for (eco, why) in &failed {
-                eprintln!("pipeguard: warning: {eco}: download failed: {why}");
-            }
-            if failed.len() == ecos.len() {
-                let _ = std::fs::remove_dir_all(&tmp);
-                anyhow::bail!(
-                    "could not download any advisories (offline?); import local OSV dumps with `pipeguard db update --from DIR`"
-                );
-            }
-            (tmp.clone(), pipeguard_deps::db::OSV_BUCKET.to_string())
+            let base = fetch::base_url(a.url.as_deref(), policy_url.as_deref());
+            let report = download(&dir, &base, &a.ecosystems, true).map_err(|e| {
+                usage(format!(
+                    "{e:#}; without network, import OSV's all.zip files with `pipeguard db update --from DIR` or name a reachable mirror with `--url MIRROR`"
+                ))
+            })?;
+            failed = report.failed;
+            skipped = report.skipped;
+            report.imported
         }
     };
-    let stats =
-        pipeguard_deps::db::import(&dir, &from, &source).map_err(|e| usage(format!("{e:#}")))?;
-    if a.from.is_none() {
-        let _ = std::fs::remove_dir_all(&from);
-    }
-    let mut out = String::new();
     for (eco, (added, updated, unchanged)) in &stats.per_ecosystem {
         out.push_str(&format!(
             "{eco:<10} {added:>6} added {updated:>6} updated {unchanged:>6} unchanged\n"
+        ));
+    }
+    for (eco, why) in &skipped {
+        out.push_str(&format!("{eco:<10} skipped: {why}\n"));
+    }
+    for (eco, why) in &failed {
+        out.push_str(&format!(
+            "{eco:<10} FAILED: {why} (its previous advisories, if any, are kept)\n"
         ));
     }
     for s in stats.skipped.iter().take(20) {
@@ -104,7 +126,110 @@ pub fn update(a: DbUpdateArgs) -> anyhow::Result<i32> {
         started.elapsed().as_millis()
     ));
     output::write_stdout(out.as_bytes())?;
+    if !failed.is_empty() {
+        eprintln!(
+            "pipeguard: error: {} of the ecosystems could not be updated: {}",
+            failed.len(),
+            failed.keys().cloned().collect::<Vec<_>>().join(", ")
+        );
+        return Ok(exit::USAGE);
+    }
     Ok(exit::CLEAN)
+}
+
+/// Downloads and imports OSV's dumps from `base`, with a progress bar when
+/// `bar` and on an interactive terminal (none in CI logs), and each retry
+/// said on stderr.
+pub(crate) fn download(
+    dir: &Path,
+    base: &str,
+    only: &[String],
+    bar: bool,
+) -> anyhow::Result<fetch::Report> {
+    let pb = (bar && std::io::stderr().is_terminal()).then(|| {
+        let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {bytes} ({bytes_per_sec}) {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        pb
+    });
+    let mut current = String::new();
+    let mut on_event = |e: fetch::Event| match e {
+        fetch::Event::Downloading { eco, bytes } => {
+            if let Some(pb) = &pb {
+                // One ecosystem at a time: its own size, rate and time.
+                if current != eco {
+                    current = eco.to_string();
+                    pb.reset();
+                    pb.set_message(format!("downloading {eco}"));
+                }
+                pb.set_position(bytes);
+            }
+        }
+        fetch::Event::Retrying { eco, why } => {
+            let line = format!("pipeguard: {eco}: {why}; retrying");
+            match &pb {
+                Some(pb) => pb.println(line),
+                None => eprintln!("{line}"),
+            }
+        }
+        fetch::Event::Importing => {
+            if let Some(pb) = &pb {
+                pb.set_message("importing");
+            }
+        }
+    };
+    let result = fetch::update(dir, base, only, &mut on_event);
+    if let Some(pb) = &pb {
+        pb.finish_and_clear();
+    }
+    result
+}
+
+/// Before a scan: when there is no database at all and the policy allows
+/// network, downloads one (what Trivy and OSV-Scanner users expect of a
+/// first run). When it may not or cannot, the error says how to proceed;
+/// the caller fails closed with it.
+pub(crate) fn ensure(dir: &Path, policy: &pipeguard_core::policy::Policy) -> anyhow::Result<()> {
+    if !matches!(pipeguard_deps::db::read_meta(dir), Ok(None)) {
+        // A database, or a broken one whose error opening it reports.
+        return Ok(());
+    }
+    let how = "create it with `pipeguard db update --from DIR` (a directory of OSV <Ecosystem>/all.zip files) or `pipeguard db update --url MIRROR`";
+    if policy.deps.offline || fetch::offline_env() {
+        anyhow::bail!(
+            "no advisory database at {} and downloading is forbidden (--offline, [deps] offline or PIPEGUARD_OFFLINE); {how}",
+            dir.display()
+        );
+    }
+    let base = fetch::base_url(None, policy.deps.db_url.as_deref());
+    eprintln!(
+        "pipeguard: no advisory database at {}; downloading OSV advisories from {base} (once; `pipeguard db update` refreshes it; use --offline to forbid)",
+        dir.display()
+    );
+    // No bar of its own: inside `scan` it would fight the scan's spinner.
+    let report = download(dir, &base, &[], false).map_err(|e| {
+        anyhow::anyhow!(
+            "no advisory database at {}, and downloading it failed: {e:#}; {how}",
+            dir.display()
+        )
+    })?;
+    for (eco, why) in &report.failed {
+        eprintln!("pipeguard: warning: {eco}: {why}");
+    }
+    let records: usize = pipeguard_deps::db::read_meta(dir)
+        .ok()
+        .flatten()
+        .map(|m| m.ecosystems.values().map(|e| e.records).sum())
+        .unwrap_or(0);
+    eprintln!(
+        "pipeguard: advisory database ready: {} ecosystems, {records} records ({} skipped: `pipeguard db status` says why)",
+        report.imported.per_ecosystem.len(),
+        report.skipped.len()
+    );
+    Ok(())
 }
 
 pub fn status(a: DbStatusArgs) -> anyhow::Result<i32> {
@@ -134,6 +259,9 @@ pub fn status(a: DbStatusArgs) -> anyhow::Result<i32> {
                 "{eco:<10} {:>6} records  imported {} ago  newest record {}\n",
                 m.records, age, m.newest_modified
             ));
+        }
+        for (eco, why) in &meta.skipped {
+            s.push_str(&format!("{eco:<10} skipped: {why}\n"));
         }
         s
     };

@@ -18,6 +18,9 @@ pub struct DepsArgs {
     /// Advisory database directory (default: the policy's [deps] db, else $PIPEGUARD_DB, else the platform cache).
     #[arg(long, value_name = "DIR")]
     db: Option<PathBuf>,
+    /// Never download the advisory database (as [deps] offline = true): without one, exit 2 with how to import it.
+    #[arg(long)]
+    offline: bool,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -25,7 +28,8 @@ pub struct DepsArgs {
 pub fn run(a: DepsArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
     require_path(&a.path)?;
-    let policy = load_policy(a.common.config.as_deref(), &a.path)?;
+    let mut policy = load_policy(a.common.config.as_deref(), &a.path)?;
+    policy.deps.offline |= a.offline;
     let db = db_dir(a.db.as_deref(), &policy, &a.path);
     let scope = Scope::tree(&a.path, &policy, db)?;
     let part = analyze::deps::analyze(&scope)?;

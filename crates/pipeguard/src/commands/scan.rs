@@ -55,6 +55,9 @@ pub struct ScanArgs {
     /// Advisory database directory (default: the policy's [deps] db, else $PIPEGUARD_DB, else the platform cache).
     #[arg(long, value_name = "DIR")]
     db: Option<PathBuf>,
+    /// Never download the advisory database (as [deps] offline = true): without one, the scan fails closed and says how to import it.
+    #[arg(long)]
+    offline: bool,
     /// Print how long each analyzer took, on standard error.
     #[arg(long)]
     timings: bool,
@@ -72,7 +75,8 @@ pub fn run(a: ScanArgs) -> anyhow::Result<i32> {
         )));
     }
     let root = a.path.as_path();
-    let policy = load_repo_policy(a.common.config.as_deref(), root)?;
+    let mut policy = load_repo_policy(a.common.config.as_deref(), root)?;
+    policy.deps.offline |= a.offline;
     let ci_base = if a.no_diff {
         None
     } else {

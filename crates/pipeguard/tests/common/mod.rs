@@ -12,7 +12,13 @@ pub use pipeguard_testkit::write;
 
 pub fn pipeguard() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("pipeguard").expect("binary");
-    c.env_remove("PIPEGUARD_CONFIG").env("NO_COLOR", "1");
+    // Tests never reach the internet: without a database a scan fails
+    // closed instead of downloading one (tests/db_fetch.rs lifts this and
+    // serves the fixture dumps on 127.0.0.1).
+    c.env_remove("PIPEGUARD_CONFIG")
+        .env_remove("PIPEGUARD_OSV_URL")
+        .env("PIPEGUARD_OFFLINE", "1")
+        .env("NO_COLOR", "1");
     c
 }
 
