@@ -22,14 +22,7 @@ pub const SKIP_DIRS: &[&str] = &[
 
 /// A walker over `root` that does not descend into [`SKIP_DIRS`].
 pub(crate) fn walk(root: &Path) -> ignore::Walk {
-    ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .require_git(false)
-        .filter_entry(|e| {
-            !(e.file_type().is_some_and(|t| t.is_dir())
-                && SKIP_DIRS.iter().any(|d| e.file_name() == *d))
-        })
-        .build()
+    pipeguard_core::walk::builder(root, false, SKIP_DIRS).build()
 }
 
 /// Finds and parses every lockfile under `root` (or `root` itself if it is

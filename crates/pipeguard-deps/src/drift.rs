@@ -31,9 +31,9 @@ fn manifests(root: &Path, found: &Found, format: &Format, drift: &Drift) -> Vec<
     };
     let mut out = Vec::new();
     let base = root.join(lock_dir);
-    let walker = ignore::WalkBuilder::new(&base)
-        .require_git(false)
-        .filter_entry(|e| e.file_name() != "target" && e.file_name() != ".git")
+    // Manifests are never hidden files: skip those as the walk always did.
+    let walker = pipeguard_core::walk::builder(&base, false, &["target"])
+        .hidden(true)
         .build();
     for e in walker.flatten() {
         if !format

@@ -19,14 +19,9 @@ use crate::db::Index;
 use crate::matcher;
 use crate::osv::Advisory;
 
-#[derive(Debug, Default)]
-pub struct Outcome {
-    pub findings: Vec<Finding>,
-    pub problems: Vec<Problem>,
-    pub lockfiles: u64,
-    pub packages: u64,
-    pub bytes: u64,
-}
+/// What a dependency scan found (the one outcome type of every analyzer:
+/// `files` counts lockfiles, `packages` their packages).
+pub use pipeguard_core::Outcome;
 
 // Where the lockfiles come from is `discover`'s; re-exported here for the
 // callers that found them through this module.
@@ -783,8 +778,8 @@ pub fn scan_found_with(
     index
         .load_all(db_dir, &needed)
         .context("loading advisories")?;
-    out.lockfiles = found.len() as u64;
-    out.packages = found.iter().map(|f| f.lockfile.packages.len() as u64).sum();
+    out.files = found.len() as u64;
+    out.packages = Some(found.iter().map(|f| f.lockfile.packages.len() as u64).sum());
     let opts = MatchOptions {
         fail_on_unreachable: cfg.fail_on_unreachable,
         ..*opts
