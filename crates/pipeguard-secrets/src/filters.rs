@@ -167,7 +167,7 @@ pub fn reject(secret: &str, generic: bool, min_entropy: Option<f64>) -> Option<&
     if min.is_some_and(|min| entropy(bytes) < min) {
         return Some("low entropy");
     }
-    if (generic || min_entropy.is_some()) && looks_like_identifier(bytes) {
+    if (generic || min_entropy.is_some()) && looks_like_identifier(bytes, generic) {
         return Some("identifier");
     }
     if generic {
@@ -218,11 +218,19 @@ fn reads_as_words(b: &[u8]) -> bool {
 
 /// `self.secret_value`, `prod-database-credentials-v2`: names, not values.
 /// Random tokens have no word separators, or far more digits.
-fn looks_like_identifier(b: &[u8]) -> bool {
+fn looks_like_identifier(b: &[u8], generic: bool) -> bool {
     // Letters only: a name if it reads as words, a random key or password
     // if it does not (they were all dropped here once for holding no digit,
     // losing 1 in 28 real AWS key ids and 1 in 50 random passwords).
     if b.iter().all(u8::is_ascii_alphabetic) {
+        // Short letters-only values are words, names or placeholders
+        // (`smith`, `mynewpassword`, an encoded prefix constant of 17
+        // letters); generated secrets of letters only are longer. Under a
+        // generic name (`password = …`) the bar is higher, since those rules
+        // are the noisy ones.
+        if b.len() < if generic { 20 } else { 12 } {
+            return true;
+        }
         let upper = b.iter().any(u8::is_ascii_uppercase);
         let lower = b.iter().any(u8::is_ascii_lowercase);
         if upper && lower {
@@ -238,10 +246,8 @@ fn looks_like_identifier(b: &[u8]) -> bool {
             return letters >= runs.len() * 3;
         }
         // `SECRETACCESSKEY`, `databasepassword`: words have vowels every few
-        // letters; a random key id has long consonant clusters. A short one
-        // (`john:smith@` in a doc example) is a word or a name: generated
-        // secrets of one case are longer.
-        return b.len() < 12 || reads_as_words(b);
+        // letters; a random key id has long consonant clusters.
+        return reads_as_words(b);
     }
     // `FORCE_CHANGE_PASSWORD`, `AWS_WEB_IDENTITY_TOKEN_FILE`: a constant's name.
     let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
@@ -314,7 +320,13 @@ mod tests {
             "PwqBRlEaZUZrwpPtuEFBNOfQ",
             "PwtWsjFMKvXmafechRSXMnHy",
         ] {
+            assert_eq!(reject(pw, false, Some(3.0)), None, "{pw}");
             assert_eq!(reject(pw, true, None), None, "{pw}");
+        }
+        // Shorter letters-only values under a generic name are names or
+        // constants (an encoded prefix in a real botocore-style module).
+        for v in ["mynewpassword", "FQoGZXIvYXdzEBYaD"] {
+            assert_eq!(reject(v, true, None), Some("identifier"), "{v}");
         }
         for name in [
             "ModifyReplicationGroup",
