@@ -433,7 +433,10 @@ mod tests {
         assert_eq!(run.line, 2);
         assert_eq!(run.flag("mount"), Some("type=cache,target=/var/cache/apt"));
         assert_eq!(run.args, "apt-get install -y gcc");
-        assert_eq!(ins[1].onbuild_trigger().map(|i| i.keyword), Some("COPY".into()));
+        assert_eq!(
+            ins[1].onbuild_trigger().map(|i| i.keyword),
+            Some("COPY".into())
+        );
         assert_eq!(ins[2].onbuild_trigger(), None);
     }
 

@@ -56,7 +56,7 @@ fn unauthenticated(text: &str) -> Option<String> {
         &OPTION,
     );
     if let Some(m) = option.find(text) {
-        return Some(m.as_str().to_string());
+        return Some(m.as_str().replace('"', ""));
     }
     commands(text).into_iter().find_map(|c| {
         let w: Vec<&str> = c.split_whitespace().collect();
@@ -85,7 +85,9 @@ impl Rule for AptUnauthenticated {
                     &APT_AUTH,
                     &ins,
                     &what,
-                    format!("`{what}` makes apt install packages without checking their signatures."),
+                    format!(
+                        "`{what}` makes apt install packages without checking their signatures."
+                    ),
                 );
             }
         }
@@ -102,7 +104,9 @@ impl Rule for AptUnauthenticated {
                     &APT_AUTH,
                     ins,
                     &what,
-                    format!("`{what}` makes apt install packages without checking their signatures."),
+                    format!(
+                        "`{what}` makes apt install packages without checking their signatures."
+                    ),
                 );
             }
         }

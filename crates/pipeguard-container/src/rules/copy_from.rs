@@ -33,7 +33,7 @@ rule_meta! {
         name: "COPY of a build stage's output without --from",
         severity: Severity::Medium,
         confidence: Confidence::Medium,
-        fix: "Copy from the build stage with `--from=<stage>` (`COPY --from=builder /app/dist ./dist`).",
+        fix: "Without `--from`, COPY sources are paths in the build context (a leading `/` is the context root).",
         cwe: &[],
     };
 }
@@ -172,16 +172,13 @@ impl Rule for CopyMissingFrom {
                         })
                     });
                 if let Some((src, j)) = hit {
-                    let name = df.stages[j]
-                        .alias
-                        .clone()
-                        .unwrap_or_else(|| j.to_string());
+                    let name = df.stages[j].alias.clone().unwrap_or_else(|| j.to_string());
                     out.report(
                         &COPY_FROM,
                         ins,
                         &src,
                         format!(
-                            "`{} {src}` copies from the build context, not from stage `{name}` that produces it: copy from the build stage with `--from={name}`.",
+                            "`{} {src}` reads the build context, not stage `{name}` which produces that path: copy from the build stage with `--from={name}`.",
                             ins.keyword
                         ),
                     );
@@ -195,6 +192,32 @@ impl Rule for CopyMissingFrom {
 mod tests {
     use super::*;
 
+    /// Regression (issue #16): the two-stage Node example copied `/app/dist`
+    /// and `/app/node_modules` without `--from=builder` and pipeguard said
+    /// nothing. It must name the stage on both COPY lines, and say nothing
+    /// about USER (the final stage has a non-root one).
+    #[test]
+    fn issue_16_example_reports_both_copies_and_no_user_finding() {
+        let text =
+            include_str!("../../tests/fixtures/copy-missing-from/positive-issue-16.Dockerfile");
+        let findings = crate::audit_text("Dockerfile", text).expect("parses");
+        let copies: Vec<(u32, &str)> = findings
+            .iter()
+            .filter(|f| f.rule_id == "copy-missing-from")
+            .map(|f| (f.locations[0].line.unwrap_or(0), f.message.as_str()))
+            .collect();
+        assert_eq!(copies.len(), 2, "{copies:?}");
+        assert_eq!((copies[0].0, copies[1].0), (17, 18));
+        assert!(
+            copies.iter().all(|(_, m)| m.contains("`--from=builder`")),
+            "{copies:?}"
+        );
+        assert!(
+            !findings.iter().any(|f| f.rule_id == "root-user"),
+            "{findings:?}"
+        );
+    }
+
     #[test]
     fn produced_paths_and_overlaps() {
         let df = crate::dockerfile::parse(
@@ -204,7 +227,14 @@ mod tests {
         let p = produced_paths(&df.stages[0]);
         assert_eq!(
             p,
-            ["/src", "/src", "/out/bin", "/out/bin/api", "/tmp/build.log", "/src/web"]
+            [
+                "/src",
+                "/src",
+                "/out/bin",
+                "/out/bin/api",
+                "/tmp/build.log",
+                "/src/web"
+            ]
         );
         assert!(overlaps("/out/bin/api", "/out/bin"));
         assert!(overlaps("/out/", "/out/bin"));

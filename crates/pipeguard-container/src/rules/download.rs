@@ -195,7 +195,8 @@ impl Rule for UnverifiedDownload {
                     let file = downloaded_file(c)?;
                     // Used in this RUN after the download, or in a later one.
                     let after = script.split_at(script.find(c)? + c.len()).1;
-                    let later = std::iter::once(after).chain(scripts[i + 1..].iter().map(String::as_str));
+                    let later =
+                        std::iter::once(after).chain(scripts[i + 1..].iter().map(String::as_str));
                     later
                         .flat_map(commands)
                         .find_map(|u| use_of(u, &file))
@@ -223,11 +224,15 @@ mod tests {
     #[test]
     fn downloads_and_uses() {
         assert_eq!(
-            downloaded_file("curl -fsSLo /tmp/helm.tgz https://get.helm.sh/helm-v3.14.0-linux-amd64.tar.gz").as_deref(),
+            downloaded_file(
+                "curl -fsSLo /tmp/helm.tgz https://get.helm.sh/helm-v3.14.0-linux-amd64.tar.gz"
+            )
+            .as_deref(),
             Some("/tmp/helm.tgz")
         );
         assert_eq!(
-            downloaded_file("curl -fsSLO \"https://example.com/dl/tool_${VERSION}.deb\"").as_deref(),
+            downloaded_file("curl -fsSLO \"https://example.com/dl/tool_${VERSION}.deb\"")
+                .as_deref(),
             Some("tool_${VERSION}.deb")
         );
         assert_eq!(
@@ -235,11 +240,26 @@ mod tests {
             Some("installer.sh")
         );
         assert_eq!(downloaded_file("wget -qO- https://example.com/x.tgz"), None);
-        assert_eq!(downloaded_file("curl -fsSL https://example.com/x.tgz"), None);
-        assert_eq!(use_of("tar -xzf /tmp/helm.tgz -C /tmp", "/tmp/helm.tgz"), Some("extracted"));
-        assert_eq!(use_of("chmod +x installer.sh", "installer.sh"), Some("made executable"));
-        assert_eq!(use_of("./installer.sh --prefix /opt", "installer.sh"), Some("executed"));
-        assert_eq!(use_of("dpkg -i tool_${VERSION}.deb", "tool_${VERSION}.deb"), Some("installed"));
+        assert_eq!(
+            downloaded_file("curl -fsSL https://example.com/x.tgz"),
+            None
+        );
+        assert_eq!(
+            use_of("tar -xzf /tmp/helm.tgz -C /tmp", "/tmp/helm.tgz"),
+            Some("extracted")
+        );
+        assert_eq!(
+            use_of("chmod +x installer.sh", "installer.sh"),
+            Some("made executable")
+        );
+        assert_eq!(
+            use_of("./installer.sh --prefix /opt", "installer.sh"),
+            Some("executed")
+        );
+        assert_eq!(
+            use_of("dpkg -i tool_${VERSION}.deb", "tool_${VERSION}.deb"),
+            Some("installed")
+        );
         assert_eq!(use_of("rm -f installer.sh", "installer.sh"), None);
         assert!(verifies("echo \"${SHA256}  helm.tgz\" | sha256sum -c -"));
         assert!(verifies("sha256sum --check --ignore-missing SHA256SUMS"));

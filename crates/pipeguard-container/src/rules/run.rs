@@ -47,7 +47,10 @@ pub(super) fn commands(script: &str) -> Vec<&str> {
         .collect()
 }
 
-pub(super) fn re(pattern: &'static str, cell: &'static std::sync::OnceLock<Regex>) -> &'static Regex {
+pub(super) fn re(
+    pattern: &'static str,
+    cell: &'static std::sync::OnceLock<Regex>,
+) -> &'static Regex {
     cell.get_or_init(|| Regex::new(pattern).expect("valid regex"))
 }
 
