@@ -205,12 +205,14 @@ impl Rule for AptMissingNoInstallRecommends {
         for ins in runs(df) {
             let script = ins.script();
             let missing = apt_installs(&script).into_iter().find(|c| {
-                !c.contains("--no-install-recommends")
-                    && !c.contains("APT::Install-Recommends")
-                    // aptitude spells it `--without-recommends` / `-R`.
-                    && !(c.contains("aptitude")
-                        && c.split_whitespace()
-                            .any(|w| w == "--without-recommends" || w == "-R"))
+                // aptitude spells it `--without-recommends` / `-R`.
+                let aptitude_without = c.contains("aptitude")
+                    && c.split_whitespace()
+                        .any(|w| w == "--without-recommends" || w == "-R");
+                let without = c.contains("--no-install-recommends")
+                    || c.contains("APT::Install-Recommends")
+                    || aptitude_without;
+                !without
             });
             if let Some(c) = missing {
                 let message = if c.split_whitespace().any(|w| w == "aptitude") {
