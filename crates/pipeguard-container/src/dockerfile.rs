@@ -34,6 +34,30 @@ impl Instruction {
             .map(|(_, v)| v.as_deref().unwrap_or(""))
     }
 
+    /// The instruction an `ONBUILD` registers (`ONBUILD RUN apt-get …`), at
+    /// the ONBUILD's lines: it runs in every image built `FROM` this one, so
+    /// rules about RUN apply to it as much as to a RUN of this Dockerfile.
+    pub fn onbuild_trigger(&self) -> Option<Instruction> {
+        if self.keyword != "ONBUILD" {
+            return None;
+        }
+        let (keyword, rest) = self.args.split_once(char::is_whitespace)?;
+        let (flags, args) = split_flags(rest);
+        let json = if args.trim_start().starts_with('[') {
+            serde_json::from_str::<Vec<String>>(args.trim()).ok()
+        } else {
+            None
+        };
+        Some(Instruction {
+            keyword: keyword.to_ascii_uppercase(),
+            flags,
+            args,
+            json,
+            heredocs: Vec::new(),
+            ..self.clone()
+        })
+    }
+
     /// The shell text of a RUN: its arguments, or its heredoc bodies.
     pub fn script(&self) -> String {
         let mut s = match &self.json {
@@ -398,6 +422,22 @@ mod tests {
             Some(&["/app".to_string(), "--serve".to_string()][..])
         );
         assert!(df.is_stage("build"));
+    }
+
+    #[test]
+    fn onbuild_triggers_are_instructions() {
+        let df = parse("FROM debian:12\nONBUILD RUN --mount=type=cache,target=/var/cache/apt apt-get install -y gcc\nONBUILD COPY . /src\nRUN true\n").expect("parse");
+        let ins = &df.stages[0].instructions;
+        let run = ins[0].onbuild_trigger().expect("trigger");
+        assert_eq!(run.keyword, "RUN");
+        assert_eq!(run.line, 2);
+        assert_eq!(run.flag("mount"), Some("type=cache,target=/var/cache/apt"));
+        assert_eq!(run.args, "apt-get install -y gcc");
+        assert_eq!(
+            ins[1].onbuild_trigger().map(|i| i.keyword),
+            Some("COPY".into())
+        );
+        assert_eq!(ins[2].onbuild_trigger(), None);
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub struct RootUser;
 rule_meta! {
     /// ## What it does
     /// Flags a final stage that runs as root: no `USER`, or `USER root`/`0`.
+    /// A final stage built `FROM` an earlier stage inherits that stage's
+    /// last `USER` (or its base image's root), so the chain is followed: a
+    /// non-root USER in the parent stage is not flagged, a `USER root` there
+    /// (or no USER anywhere on a root base) is.
     /// ## Why is this bad
     /// A process running as root inside the container owns the whole container
     /// filesystem and is one kernel or runtime bug away from the host.
@@ -48,49 +52,97 @@ rule_meta! {
     };
 }
 
+/// The earlier stage `df.stages[index]` is built `FROM` (`FROM build`,
+/// `FROM 0`), if any.
+fn parent_stage(df: &Dockerfile, index: usize) -> Option<usize> {
+    let image = &df.stages[index].image;
+    df.stages[..index]
+        .iter()
+        .rposition(|s| {
+            s.alias
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case(image))
+        })
+        .or_else(|| image.parse::<usize>().ok().filter(|i| *i < index))
+}
+
+fn is_root(user: &str) -> bool {
+    let name = user.split(':').next().unwrap_or("");
+    name == "root" || name == "0"
+}
+
 impl Rule for RootUser {
     fn meta(&self) -> &'static RuleMeta {
         &ROOT_USER
     }
 
     fn check(&self, df: &Dockerfile, out: &mut Sink) {
-        let Some(stage) = df.final_stage() else {
+        let Some(final_index) = df.stages.len().checked_sub(1) else {
             return;
         };
-        let last_user = stage
-            .instructions
-            .iter()
-            .rev()
-            .find(|i| i.keyword == "USER");
-        match last_user {
-            Some(u) => {
+        let stage = &df.stages[final_index];
+        // The user a stage runs as is its own last USER, or else the one it
+        // inherits: from the stage it is built FROM (which may inherit in
+        // turn), or from the base image at the end of that chain.
+        let mut index = final_index;
+        let mut hops = 0;
+        loop {
+            let current = &df.stages[index];
+            let last_user = current
+                .instructions
+                .iter()
+                .rev()
+                .find(|i| i.keyword == "USER");
+            if let Some(u) = last_user {
                 let user = u.args.split_whitespace().next().unwrap_or("");
-                let name = user.split(':').next().unwrap_or("");
-                if name == "root" || name == "0" {
+                if !is_root(user) {
+                    return;
+                }
+                if index == final_index {
                     out.report(
                         &ROOT_USER,
                         u,
                         "user",
                         format!("The final stage switches to `{user}`."),
                     );
-                }
-            }
-            None => {
-                let nonroot_base = stage.image.contains("nonroot")
-                    || stage.image.starts_with("cgr.dev/chainguard/");
-                if !nonroot_base && !df.is_stage(&stage.image) {
+                } else {
+                    let name = current.alias.as_deref().unwrap_or(&current.image);
                     out.report(
                         &ROOT_USER,
                         &stage.from,
-                        "no-user",
+                        "inherited-user",
                         format!(
-                            "The final stage (`{}`) has no `USER`, so it runs as root.",
-                            stage.image
+                            "The final stage has no `USER` and inherits `{user}` from stage `{name}` (line {}).",
+                            u.line
                         ),
                     );
                 }
+                return;
+            }
+            hops += 1;
+            match parent_stage(df, index) {
+                Some(parent) if hops <= df.stages.len() => index = parent,
+                _ => break,
             }
         }
+        let root = &df.stages[index];
+        let nonroot_base =
+            root.image.contains("nonroot") || root.image.starts_with("cgr.dev/chainguard/");
+        if nonroot_base {
+            return;
+        }
+        let message = if index == final_index {
+            format!(
+                "The final stage (`{}`) has no `USER`, so it runs as root.",
+                stage.image
+            )
+        } else {
+            format!(
+                "The final stage (`FROM {}`) and the stages it is built from have no `USER`, so it runs as root (base `{}`).",
+                stage.image, root.image
+            )
+        };
+        out.report(&ROOT_USER, &stage.from, "no-user", message);
     }
 }
 

@@ -6,7 +6,10 @@ use pipeguard_core::{Location, RuleMeta};
 
 use crate::dockerfile::{Dockerfile, Instruction};
 
+mod apt_auth;
 mod base;
+mod copy_from;
+mod download;
 mod files;
 mod run;
 
@@ -36,6 +39,9 @@ pub static ALL: &[&dyn Rule] = &[
     &run::AptCacheNotCleaned,
     &run::UnpinnedPackageInstall,
     &run::SudoInRun,
+    &copy_from::CopyMissingFrom,
+    &apt_auth::AptUnauthenticated,
+    &download::UnverifiedDownload,
 ];
 
 /// Collects one file's findings (the shared sink of the rules that are

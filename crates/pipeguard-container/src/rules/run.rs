@@ -1,21 +1,37 @@
 //! Rules about `RUN` scripts: piping downloads into a shell, disabling TLS,
 //! package-manager hygiene, sudo.
 
+use std::borrow::Cow;
+
 use pipeguard_core::{Confidence, RuleMeta, Severity, rule_meta};
 use regex::Regex;
 
 use super::{InstructionSink, Rule, Sink};
-use crate::dockerfile::{Dockerfile, Instruction};
+use crate::dockerfile::{Dockerfile, Instruction, Stage};
 
-fn runs(df: &Dockerfile) -> impl Iterator<Item = &Instruction> {
-    df.stages
-        .iter()
+fn runs(df: &Dockerfile) -> impl Iterator<Item = Cow<'_, Instruction>> {
+    runs_in(df.stages.iter())
+}
+
+/// The RUNs of the given stages, and the RUNs their `ONBUILD`s register
+/// (those run in every downstream build, with the same hazards).
+pub(super) fn runs_in<'a>(
+    stages: impl Iterator<Item = &'a Stage>,
+) -> impl Iterator<Item = Cow<'a, Instruction>> {
+    stages
         .flat_map(|s| s.instructions.iter())
-        .filter(|i| i.keyword == "RUN")
+        .filter_map(|i| match i.keyword.as_str() {
+            "RUN" => Some(Cow::Borrowed(i)),
+            "ONBUILD" => i
+                .onbuild_trigger()
+                .filter(|t| t.keyword == "RUN")
+                .map(Cow::Owned),
+            _ => None,
+        })
 }
 
 /// Simple commands of a script, split on `;`, `&&`, `||`, `|` and newlines.
-fn commands(script: &str) -> Vec<&str> {
+pub(super) fn commands(script: &str) -> Vec<&str> {
     script
         .split(['\n', ';', '&', '|'])
         .map(|c| {
@@ -31,7 +47,10 @@ fn commands(script: &str) -> Vec<&str> {
         .collect()
 }
 
-fn re(pattern: &'static str, cell: &'static std::sync::OnceLock<Regex>) -> &'static Regex {
+pub(super) fn re(
+    pattern: &'static str,
+    cell: &'static std::sync::OnceLock<Regex>,
+) -> &'static Regex {
     cell.get_or_init(|| Regex::new(pattern).expect("valid regex"))
 }
 
@@ -68,7 +87,7 @@ impl Rule for CurlPipeShell {
             if let Some(m) = r.find(&ins.script()) {
                 out.report(
                     &PIPE,
-                    ins,
+                    &ins,
                     m.as_str(),
                     format!("`{}` runs an unverified download.", m.as_str().trim()),
                 );
@@ -126,7 +145,7 @@ impl Rule for CurlInsecure {
             if let Some(c) = hit {
                 out.report(
                     &INSECURE,
-                    ins,
+                    &ins,
                     &c,
                     format!("`{c}` turns off TLS verification."),
                 );
@@ -151,6 +170,7 @@ fn apt_installs(script: &str) -> Vec<&str> {
             let w: Vec<&str> = c.split_whitespace().collect();
             subcommand(&w, "apt-get", "install")
                 .or(subcommand(&w, "apt", "install"))
+                .or(subcommand(&w, "aptitude", "install"))
                 .is_some()
         })
         .collect()
@@ -160,7 +180,9 @@ pub struct AptMissingNoInstallRecommends;
 
 rule_meta! {
     /// ## What it does
-    /// Flags `apt-get install` without `--no-install-recommends` (hadolint DL3015).
+    /// Flags `apt-get install` without `--no-install-recommends` (hadolint
+    /// DL3015), and `aptitude install` without `--without-recommends`, in
+    /// RUNs and in `ONBUILD RUN`s.
     /// ## Why is this bad
     /// Recommended packages roughly double what gets installed: more size,
     /// more CVEs, nothing the application asked for.
@@ -182,15 +204,23 @@ impl Rule for AptMissingNoInstallRecommends {
     fn check(&self, df: &Dockerfile, out: &mut Sink) {
         for ins in runs(df) {
             let script = ins.script();
-            if apt_installs(&script).iter().any(|c| {
-                !c.contains("--no-install-recommends") && !c.contains("APT::Install-Recommends")
-            }) {
-                out.report(
-                    &RECOMMENDS,
-                    ins,
-                    &script,
-                    "`apt-get install` without `--no-install-recommends`.".into(),
-                );
+            let missing = apt_installs(&script).into_iter().find(|c| {
+                // aptitude spells it `--without-recommends` / `-R`.
+                let aptitude_without = c.contains("aptitude")
+                    && c.split_whitespace()
+                        .any(|w| w == "--without-recommends" || w == "-R");
+                let without = c.contains("--no-install-recommends")
+                    || c.contains("APT::Install-Recommends")
+                    || aptitude_without;
+                !without
+            });
+            if let Some(c) = missing {
+                let message = if c.split_whitespace().any(|w| w == "aptitude") {
+                    "`aptitude install` without `--without-recommends`."
+                } else {
+                    "`apt-get install` without `--no-install-recommends`."
+                };
+                out.report(&RECOMMENDS, &ins, &script, message.into());
             }
         }
     }
@@ -200,10 +230,12 @@ pub struct AptCacheNotCleaned;
 
 rule_meta! {
     /// ## What it does
-    /// Flags `apt-get install` in a `RUN` of a shipped stage that does not
-    /// remove `/var/lib/apt/lists` (hadolint DL3009), unless the apt directories
-    /// are BuildKit cache mounts. Builder stages do not ship, so they are not
-    /// checked.
+    /// Flags `apt-get install` (or `apt`/`aptitude install`) in a `RUN` or
+    /// `ONBUILD RUN` of a shipped stage that does not remove
+    /// `/var/lib/apt/lists` (hadolint DL3009), unless the apt directories are
+    /// BuildKit cache mounts (`RUN --mount=type=cache,target=/var/cache/apt`):
+    /// then keeping the cache is the point, and it is not in the layer.
+    /// Builder stages do not ship, so they are not checked.
     /// ## Why is this bad
     /// The package lists stay in the layer: tens of megabytes, and stale
     /// metadata in the shipped image.
@@ -226,11 +258,7 @@ impl Rule for AptCacheNotCleaned {
         // Only the final stage and the stages it is built FROM ship: lists
         // left in a builder stage that is only copied from cost nothing.
         let shipped = df.shipped_stages();
-        for ins in shipped
-            .iter()
-            .flat_map(|s| s.instructions.iter())
-            .filter(|i| i.keyword == "RUN")
-        {
+        for ins in runs_in(shipped.iter().copied()) {
             let script = ins.script();
             if apt_installs(&script).is_empty() {
                 continue;
@@ -244,7 +272,7 @@ impl Rule for AptCacheNotCleaned {
             if !cleaned && !cached {
                 out.report(
                     &CACHE,
-                    ins,
+                    &ins,
                     &script,
                     "`apt-get install` without removing /var/lib/apt/lists in the same layer."
                         .into(),
@@ -258,7 +286,8 @@ pub struct UnpinnedPackageInstall;
 
 rule_meta! {
     /// ## What it does
-    /// Flags package installs without versions: `apt-get install pkg` (DL3008),
+    /// Flags package installs without versions: `apt-get install pkg` (DL3008,
+    /// also `apt`/`aptitude install`, and in `ONBUILD RUN`),
     /// `apk add pkg` (DL3018), `pip install pkg` (DL3013), `npm install -g pkg`
     /// (DL3016), `gem install pkg` (DL3028). One finding per RUN.
     /// ## Why is this bad
@@ -289,7 +318,10 @@ fn unpinned_in(cmd: &str) -> Option<String> {
             .copied()
             .collect::<Vec<_>>()
     };
-    if let Some(i) = pos("apt-get", "install").or(pos("apt", "install")) {
+    if let Some(i) = pos("apt-get", "install")
+        .or(pos("apt", "install"))
+        .or(pos("aptitude", "install"))
+    {
         return args_after(i)
             .into_iter()
             .find(|p| !p.contains('=') && !p.ends_with(".deb"))
@@ -354,7 +386,7 @@ impl Rule for UnpinnedPackageInstall {
             if let Some(p) = commands(&script).into_iter().find_map(unpinned_in) {
                 out.report(
                     &UNPINNED_PKG,
-                    ins,
+                    &ins,
                     &format!("{}:{p}", ins.line),
                     format!("`{p}` is installed without a pinned version."),
                 );
@@ -393,7 +425,7 @@ impl Rule for SudoInRun {
                 .iter()
                 .any(|c| c.split_whitespace().next() == Some("sudo"))
             {
-                out.report(&SUDO, ins, "sudo", "The RUN uses `sudo`.".into());
+                out.report(&SUDO, &ins, "sudo", "The RUN uses `sudo`.".into());
             }
         }
     }
