@@ -555,6 +555,41 @@ mod tests {
         assert_eq!(rules_found(&key, "wallet.json"), vec!["generic-api-key"]);
     }
 
+    /// Issue #14: an AWS secret key under a name no AWS rule knows was only
+    /// a low-confidence generic key; a few lines after its access key id it
+    /// is a critical finding. Under its usual name the usual rule keeps it.
+    #[test]
+    fn an_aws_secret_key_is_found_by_its_key_id() {
+        let id = format!("AKIA{}", "QX7RZ2M5W4KD3NVL");
+        let key = format!("{}{}", "q8Zt1vB7kWm3Rx9Lp2Yc", "N6fH0sJd4Ga5Ue8Qi7To");
+        let yaml = format!("uploads:\n  key: {id}\n  region: eu-west-1\n  secret: '{key}'\n");
+        let e = engine();
+        let found = e.scan(yaml.as_bytes(), "config.yml");
+        let paired: Vec<_> = found
+            .iter()
+            .filter(|m| e.rules()[m.rule].id == "aws-secret-access-key-paired")
+            .collect();
+        assert_eq!(paired.len(), 1, "{:?}", rules_found(&yaml, "config.yml"));
+        assert_eq!(paired[0].secret, key);
+        assert_eq!(paired[0].confidence, Confidence::High);
+        assert!(!rules_found(&yaml, "config.yml").contains(&"generic-api-key".to_string()));
+        let env = format!("AWS_ACCESS_KEY_ID={id}\nAWS_SECRET_ACCESS_KEY={key}\n");
+        let ids = rules_found(&env, ".env");
+        assert!(
+            ids.contains(&"aws-secret-access-key".to_string()),
+            "{ids:?}"
+        );
+        assert!(
+            !ids.contains(&"aws-secret-access-key-paired".to_string()),
+            "{ids:?}"
+        );
+        // Too far from any key id: not paired.
+        let far = format!("key: {id}\n{}secret: '{key}'\n", "x: 1\n".repeat(8));
+        assert!(
+            !rules_found(&far, "config.yml").contains(&"aws-secret-access-key-paired".to_string())
+        );
+    }
+
     /// A neighbouring secret cut by the 80-character context window is
     /// widened to, then redacted whole, never shown as a visible fragment.
     #[test]

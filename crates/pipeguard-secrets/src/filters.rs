@@ -322,7 +322,7 @@ pub fn is_translation_file(path: &str) -> bool {
     let in_catalogue_dir = dirs[..dirs.len().saturating_sub(1)].iter().any(|d| {
         matches!(
             *d,
-            "locales" | "locale" | "i18n" | "l10n" | "lang" | "langs" | "translations" | "messages"
+            "locales" | "locale" | "i18n" | "l10n" | "lang" | "langs" | "translations"
         )
     });
     in_catalogue_dir
