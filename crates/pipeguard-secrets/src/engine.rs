@@ -532,6 +532,8 @@ mod tests {
             hex(4, 48)
         );
         assert_eq!(rules_found(&map, "deps.json"), Vec::<String>::new());
+        let minified = map.replace("\n", "").replace(' ', "");
+        assert_eq!(rules_found(&minified, "deps.json"), Vec::<String>::new());
         use base64::Engine as _;
         let digest: Vec<u8> = (0u8..64).map(|i| i.wrapping_mul(37) ^ 0x5c).collect();
         let b64 = base64::engine::general_purpose::STANDARD.encode(digest);

@@ -266,9 +266,10 @@ fn is_sri_digest(s: &str) -> bool {
 }
 
 /// Whether the value at `at..at + len` is one of several hex digests of the
-/// same length on neighbouring lines (`{"lodash": "9f2c…", "react": "03ab…"}`,
-/// a `package-hashes.json`): a map of names to checksums, not of names to
-/// secrets. Three such lines within eight either side are enough.
+/// same length nearby (`{"lodash": "9f2c…", "react": "03ab…"}`, pretty or
+/// minified, a `package-hashes.json`): a map of names to checksums, not of
+/// names to secrets. Three such digests within eight lines either side are
+/// enough.
 pub fn in_digest_map(data: &[u8], at: usize, len: usize) -> bool {
     let value = &data[at..(at + len).min(data.len())];
     if len < 16 || !value.iter().all(u8::is_ascii_hexdigit) {
@@ -295,14 +296,16 @@ pub fn in_digest_map(data: &[u8], at: usize, len: usize) -> bool {
             }
         }
     }
-    let lines_with_digest = data[from..to]
-        .split(|c| *c == b'\n')
-        .filter(|line| {
-            line.split(|c| !c.is_ascii_alphanumeric())
-                .any(|w| w.len() == len && w.iter().all(u8::is_ascii_hexdigit))
-        })
+    // Bounded, so that one minified line of megabytes costs little.
+    let (from, to) = (
+        from.max(at.saturating_sub(32 * 1024)),
+        to.min(at + 32 * 1024),
+    );
+    let digests = data[from..to]
+        .split(|c| !c.is_ascii_alphanumeric())
+        .filter(|w| w.len() == len && w.iter().all(u8::is_ascii_hexdigit))
         .count();
-    lines_with_digest >= 3
+    digests >= 3
 }
 
 /// Translation catalogues (`locales/ja.json`, `messages.po`, `i18n/…`) map
