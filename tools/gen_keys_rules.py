@@ -11,6 +11,13 @@ AN = string.ascii_letters + string.digits
 def r(n, alphabet=AN):
     return "".join(rnd.choice(alphabet) for _ in range(n))
 
+# Examples added later draw from their own generator, so that the examples of
+# every other rule stay as committed.
+rnd2 = random.Random(20261208)
+
+def r2(n, alphabet=AN):
+    return "".join(rnd2.choice(alphabet) for _ in range(n))
+
 def pem(kind, lines=6, json_escaped=False):
     body = [r(64, B64) for _ in range(lines)]
     sep = "\\n" if json_escaped else "\n"
@@ -81,23 +88,35 @@ rule(id="jwt", name="JSON Web Token", keywords=["eyj"],
      negative_examples=["eyJub3RhIjoiand0In0.eyJzdWIiOiIxMjMifQ." + r(43, AN + "-_"), "token: eyJ..."])
 
 rule(id="url-credentials", name="Password in URL", keywords=["://"],
-     regex=r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^\s:/@'\"<>]{1,64}:([^\s:/@'\"<>]{3,128})@[a-zA-Z0-9.\-\[\]]+",
+     regex=r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^\s:/@'\"<>]{0,64}:([^\s:/@'\"<>]{3,128})@[a-zA-Z0-9.\-\[\]]+",
      severity="high", confidence="medium", generic=True, min_entropy=2.0,
      remediation="Rotate the password, take it out of the URL, and pass it at run time (an environment variable or a credentials file outside the repository).",
-     examples=["DATABASE_URL=postgres://app:" + r(20) + "@db.internal:5432/app", "git clone https://ci-bot:" + r(24) + "@git.corp.net/team/repo.git"],
-     negative_examples=["postgres://user:password@localhost/db", "https://user:${DB_PASSWORD}@db.internal/x", "redis://:changeme@localhost", "https://www.rust-lang.org/"])
+     examples=["DATABASE_URL=postgres://app:" + r(20) + "@db.internal:5432/app", "git clone https://ci-bot:" + r(24) + "@git.corp.net/team/repo.git",
+               "MONGO_URI=mongodb+srv://svc:" + r2(20) + "@cluster0.q4xz1.mongodb.net/app?retryWrites=true",
+               "mongodb://root:" + r2(16) + "@mongo-0.mongo:27017,mongo-1.mongo:27017/admin?replicaSet=rs0",
+               "DB=postgresql://app:" + r2(18) + "@10.0.3.7/app?sslmode=require",
+               "mysql://wp:" + r2(16) + "@mysql.internal:3306/wordpress",
+               "REDIS_URL=rediss://:" + r2(24) + "@cache.internal:6380/0",
+               "broker_url = 'amqps://worker:" + r2(20) + "@mq.internal:5671/prod'"],
+     negative_examples=["postgres://user:password@localhost/db", "https://user:${DB_PASSWORD}@db.internal/x", "redis://:changeme@localhost", "https://www.rust-lang.org/",
+                        "mongodb+srv://<username>:<password>@cluster0.mongodb.net/", "postgresql://app:%s@db/app", "redis://:{password}@cache:6379", "amqp://guest:guest@localhost:5672/"])
 
-rule(id="connection-string-password", name="Password in a connection string", keywords=["data source=", "server="],
-     regex=r"(?i)(?:server|data source)\s*=[^;\n]{1,200};(?:[^;'\"\n]{0,200};){0,8}?\s*(?:password|pwd)\s*=\s*([^;'\"\s]{4,128})",
+rule(id="connection-string-password", name="Password in a connection string", keywords=["data source=", "server=", "host="],
+     regex=r"(?i)(?:server|data source|host)\s*=[^;\n]{1,200};(?:[^;'\"\n]{0,200};){0,8}?\s*(?:password|pwd)\s*=\s*([^;'\"\s]{4,128})",
      severity="high", confidence="medium", generic=True, min_entropy=2.0,
-     examples=['"Server=tcp:sql.corp.net,1433;Database=app;User ID=app;Password=' + r(18) + ';Encrypt=True"'],
-     negative_examples=['"Server=tcp:sql.corp.net;Database=app;User ID=app;Password={your_password};"', '"Data Source=app.db;Password=${DB_PASS};"'])
+     examples=['"Server=tcp:sql.corp.net,1433;Database=app;User ID=app;Password=' + r(18) + ';Encrypt=True"',
+               'Driver={ODBC Driver 18 for SQL Server};Server=sql01;Database=erp;Uid=erp_rw;Pwd=' + r2(16) + ';',
+               '"Host=pg.internal;Port=5432;Database=app;Username=app;Password=' + r2(18) + '"'],
+     negative_examples=['"Server=tcp:sql.corp.net;Database=app;User ID=app;Password={your_password};"', '"Data Source=app.db;Password=${DB_PASS};"',
+                        'Server=sql01;Database=erp;Uid=erp_rw;Pwd=<password>;'])
 
 rule(id="jdbc-password", name="Password in a JDBC URL", keywords=["jdbc:"],
      regex=r"(?i)jdbc:[a-z0-9]+:[^\s'\"]{1,300}?[?;&]password=([^&;\s'\"]{4,128})",
      severity="high", confidence="medium", generic=True, min_entropy=2.0,
-     examples=["spring.datasource.url=jdbc:mysql://db:3306/app?user=app&password=" + r(16)],
-     negative_examples=["jdbc:mysql://db:3306/app?user=app&password=${DB_PASSWORD}"])
+     examples=["spring.datasource.url=jdbc:mysql://db:3306/app?user=app&password=" + r(16),
+               "jdbc:sqlserver://sql01:1433;databaseName=erp;user=erp;password=" + r2(16) + ";encrypt=true",
+               "url: jdbc:postgresql://pg:5432/app?user=app&password=" + r2(16) + "&ssl=true"],
+     negative_examples=["jdbc:mysql://db:3306/app?user=app&password=${DB_PASSWORD}", "jdbc:sqlserver://sql01;user=erp;password={password}"])
 
 auth = b64("deploy:" + r(20))
 rule(id="docker-config-auth", name="Docker registry credentials (config.json auth)", keywords=['"auth"'],

@@ -104,7 +104,7 @@ impl Engine {
     /// Finds every accepted secret in `data`. `path` only decides which rules
     /// apply (generic rules skip lockfiles).
     pub fn scan(&self, data: &[u8], path: &str) -> Vec<Match> {
-        let skip_generic = filters::is_hash_file(path);
+        let skip_generic = filters::is_hash_file(path) || filters::is_translation_file(path);
         // Per-rule merged windows, built as the keyword hits stream by.
         let mut windows: Vec<Vec<(usize, usize)>> = Vec::new();
         let mut touched: Vec<u32> = Vec::new();
@@ -209,6 +209,9 @@ impl Engine {
         if filters::reject(text, rule.generic, rule.min_entropy).is_some() {
             return None;
         }
+        if rule.generic && filters::in_digest_map(data, at, secret.len()) {
+            return None;
+        }
         if self.allow_values.iter().any(|re| re.is_match(secret)) {
             return None;
         }
@@ -231,7 +234,8 @@ impl Engine {
     /// When two rules claim overlapping text (a `ghp_` token inside a generic
     /// `token = "…"` assignment), keep one finding: the specific rule over the
     /// generic one, then the more confident, the more severe, the longer
-    /// secret, and last the rule whose regex required more context around it
+    /// secret, then a rule that knows the secret's own shape over a pairing
+    /// rule, and last the rule whose regex required more context around it
     /// (a GitHub App key over a bare RSA key). Ties go to the lower rule index,
     /// so the choice never depends on where keywords happen to occur.
     fn drop_overlaps(&self, found: &mut Vec<Candidate>) {
@@ -240,7 +244,15 @@ impl Engine {
         }
         let rank = |&(ri, s, e, c, ctx): &Candidate| {
             let r = &self.rules[ri];
-            (!r.generic, c, r.severity, e - s, ctx, std::cmp::Reverse(ri))
+            (
+                !r.generic,
+                c,
+                r.severity,
+                e - s,
+                !r.pairing,
+                ctx,
+                std::cmp::Reverse(ri),
+            )
         };
         found.sort_by_key(|f| std::cmp::Reverse(rank(f)));
         let mut kept: Vec<Candidate> = Vec::with_capacity(found.len());
@@ -463,6 +475,121 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Hex digits from a seed, built at run time so that this file holds no
+    /// digest-shaped literal.
+    fn hex(seed: u64, len: usize) -> String {
+        let mut x = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (0..len)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                char::from(b"0123456789abcdef"[(x >> 60) as usize])
+            })
+            .collect()
+    }
+
+    fn rules_found(data: &str, path: &str) -> Vec<String> {
+        let e = engine();
+        e.scan(data.as_bytes(), path)
+            .into_iter()
+            .map(|m| e.rules()[m.rule].id.clone())
+            .collect()
+    }
+
+    /// Regression (issue #14): generic password rules fired on translation
+    /// files (53 of 98 findings on one Node app were UI strings).
+    #[test]
+    fn translations_are_not_secrets() {
+        let ja = "{\n  \"FORGOT_PASSWORD\": \"パスワードをお忘れですか\",\n  \"PASSWORD_TOO_SHORT\": \"パスワードは8文字以上\",\n  \"API_TOKEN_HELP\": \"アクセストークン\"\n}\n";
+        assert_eq!(rules_found(ja, "src/strings.json"), Vec::<String>::new());
+        let nb = "{\n  \"SHOW_PASSWORD_HINT\": \"VIS_KODEORD_RÅD\",\n  \"PASSWORD_SAVED\": \"Passordet_er_lagret_nå!\"\n}\n";
+        assert_eq!(rules_found(nb, "src/nb.json"), Vec::<String>::new());
+        // ASCII text in a catalogue: the same line is reported elsewhere.
+        let de = "{\n  \"PASSWORD_TOO_WEAK\": \"Passwort_zu_schwach!\"\n}\n";
+        assert_eq!(rules_found(de, "src/config.json"), vec!["generic-password"]);
+        assert_eq!(
+            rules_found(de, "client/locales/de.json"),
+            Vec::<String>::new()
+        );
+    }
+
+    /// Regression (issue #14): a JSON map of package names to digests, one
+    /// name of which reads as a secret's, was reported.
+    #[test]
+    fn maps_of_names_to_digests_are_not_secrets() {
+        let alone = format!("{{\"secret-handshake\": \"{}\"}}\n", hex(1, 48));
+        assert_eq!(rules_found(&alone, "deps.json"), vec!["generic-api-key"]);
+        let map = format!(
+            "{{\n  \"lodash\": \"{}\",\n  \"react\": \"{}\",\n  \"secret-handshake\": \"{}\",\n  \"token-stream\": \"{}\"\n}}\n",
+            hex(2, 48),
+            hex(3, 48),
+            hex(1, 48),
+            hex(4, 48)
+        );
+        assert_eq!(rules_found(&map, "deps.json"), Vec::<String>::new());
+        let minified = map.replace("\n", "").replace(' ', "");
+        assert_eq!(rules_found(&minified, "deps.json"), Vec::<String>::new());
+        use base64::Engine as _;
+        let digest: Vec<u8> = (0u8..64).map(|i| i.wrapping_mul(37) ^ 0x5c).collect();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
+        let bare = format!("{{\"secret-handshake\": \"{b64}\"}}\n");
+        assert_eq!(rules_found(&bare, "deps.json"), vec!["generic-api-key"]);
+        let sri = format!("{{\"secret-handshake\": \"sha512-{b64}\"}}\n");
+        assert_eq!(rules_found(&sri, "deps.json"), Vec::<String>::new());
+        assert_eq!(
+            rules_found(&alone, "dist/package-hashes.json"),
+            Vec::<String>::new()
+        );
+    }
+
+    /// Regression (issue #14): an Ethereum address under a secret-looking
+    /// key is public; a private key under the same key is still reported.
+    #[test]
+    fn ethereum_addresses_are_not_secrets() {
+        let address = format!("{{\"token\": \"0x{}\"}}\n", hex(6, 40));
+        assert_eq!(rules_found(&address, "tokens.json"), Vec::<String>::new());
+        let key = format!("{{\"wallet_secret\": \"0x{}\"}}\n", hex(7, 64));
+        assert_eq!(rules_found(&key, "wallet.json"), vec!["generic-api-key"]);
+    }
+
+    /// Issue #14: an AWS secret key under a name no AWS rule knows was only
+    /// a low-confidence generic key; a few lines after its access key id it
+    /// is a critical finding. Under its usual name the usual rule keeps it.
+    #[test]
+    fn an_aws_secret_key_is_found_by_its_key_id() {
+        let id = format!("AKIA{}", "QX7RZ2M5W4KD3NVL");
+        let key = format!("{}{}", "q8Zt1vB7kWm3Rx9Lp2Yc", "N6fH0sJd4Ga5Ue8Qi7To");
+        let yaml = format!("uploads:\n  key: {id}\n  region: eu-west-1\n  secret: '{key}'\n");
+        let e = engine();
+        let found = e.scan(yaml.as_bytes(), "config.yml");
+        let paired: Vec<_> = found
+            .iter()
+            .filter(|m| e.rules()[m.rule].id == "aws-secret-access-key-paired")
+            .collect();
+        assert_eq!(paired.len(), 1, "{:?}", rules_found(&yaml, "config.yml"));
+        assert_eq!(paired[0].secret, key);
+        assert_eq!(paired[0].confidence, Confidence::High);
+        assert!(!rules_found(&yaml, "config.yml").contains(&"generic-api-key".to_string()));
+        let env = format!("AWS_ACCESS_KEY_ID={id}\nAWS_SECRET_ACCESS_KEY={key}\n");
+        let ids = rules_found(&env, ".env");
+        assert!(
+            ids.contains(&"aws-secret-access-key".to_string()),
+            "{ids:?}"
+        );
+        assert!(
+            !ids.contains(&"aws-secret-access-key-paired".to_string()),
+            "{ids:?}"
+        );
+        // Too far from any key id: not paired.
+        let far = format!("key: {id}\n{}secret: '{key}'\n", "x: 1\n".repeat(8));
+        assert!(
+            !rules_found(&far, "config.yml").contains(&"aws-secret-access-key-paired".to_string())
+        );
     }
 
     /// A neighbouring secret cut by the 80-character context window is

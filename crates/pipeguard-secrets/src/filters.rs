@@ -25,6 +25,8 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "replace_me",
     "replaceme",
     "fake",
+    // `abcdef.0123456789abcdef`: the kubeadm documentation's token.
+    "0123456789abcdef",
     "****",
     "…",
     "...",
@@ -141,7 +143,7 @@ pub fn reject(secret: &str, generic: bool, min_entropy: Option<f64>) -> Option<&
     if PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w)) {
         return Some("placeholder");
     }
-    if secret.starts_with('$') || secret.starts_with('%') {
+    if (secret.starts_with('$') && !is_crypt_hash(secret)) || secret.starts_with('%') {
         return Some("reference");
     }
     if REFERENCE_MARKERS.iter().any(|m| lower.contains(m)) {
@@ -153,6 +155,10 @@ pub fn reject(secret: &str, generic: bool, min_entropy: Option<f64>) -> Option<&
     }
     if lower.starts_with('<') && lower.ends_with('>') {
         return Some("placeholder");
+    }
+    // The NT hash of the empty password: every disabled account in a dump.
+    if lower == "31d6cfe0d16ae931b73c59d7e0c089c0" {
+        return Some("empty password");
     }
     let bytes = secret.as_bytes();
     if bytes.len() >= 8 {
@@ -178,8 +184,28 @@ pub fn reject(secret: &str, generic: bool, min_entropy: Option<f64>) -> Option<&
         if is_uuid(secret) {
             return Some("uuid");
         }
-        if matches!(bytes.len(), 32 | 40 | 64 | 128) && bytes.iter().all(u8::is_ascii_hexdigit) {
+        if matches!(bytes.len(), 32 | 40 | 56 | 64 | 96 | 128)
+            && bytes.iter().all(u8::is_ascii_hexdigit)
+        {
             return Some("hash");
+        }
+        // `"lodash": "sha512-…"`: a Subresource Integrity digest of a package.
+        if is_sri_digest(secret) {
+            return Some("hash");
+        }
+        // `0x` + 40 hex is an Ethereum address, public by design; a private
+        // key is 64 hex digits and stays.
+        if bytes.len() == 42
+            && lower.starts_with("0x")
+            && bytes[2..].iter().all(u8::is_ascii_hexdigit)
+        {
+            return Some("address");
+        }
+        // `パスワードを忘れた`, `VIS_KODEORD_RÅD`: a word of a translation file.
+        // Generated secrets are ASCII; a value with a letter outside ASCII
+        // is text written for people.
+        if secret.chars().any(|c| !c.is_ascii() && c.is_alphabetic()) {
+            return Some("natural language");
         }
         if lower.contains("12345678") || lower.contains("abcdefgh") {
             return Some("placeholder");
@@ -205,6 +231,108 @@ pub fn reject(secret: &str, generic: bool, min_entropy: Option<f64>) -> Option<&
         }
     }
     None
+}
+
+/// `$2b$12$…`, `$6$salt$…`, `$krb5asrep$…`: a crypt(3)-style hash, whose
+/// leading `$` names the scheme rather than a shell variable.
+fn is_crypt_hash(s: &str) -> bool {
+    let b = s.as_bytes();
+    let Some(id_len) = b[1..].iter().position(|c| *c == b'$') else {
+        return false;
+    };
+    b.len() >= 20
+        && (1..=10).contains(&id_len)
+        && b[1..=id_len]
+            .iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+}
+
+/// `sha512-` + base64: the `integrity` of a package in a lockfile or a
+/// `package-hashes.json`.
+fn is_sri_digest(s: &str) -> bool {
+    let Some((alg, digest)) = s.split_once('-') else {
+        return false;
+    };
+    let len = match alg {
+        "sha256" => 44,
+        "sha384" => 64,
+        "sha512" => 88,
+        _ => return false,
+    };
+    digest.len() == len
+        && digest
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"+/=".contains(&c))
+}
+
+/// Whether the value at `at..at + len` is one of several hex digests of the
+/// same length nearby (`{"lodash": "9f2c…", "react": "03ab…"}`, pretty or
+/// minified, a `package-hashes.json`): a map of names to checksums, not of
+/// names to secrets. Three such digests within eight lines either side are
+/// enough.
+pub fn in_digest_map(data: &[u8], at: usize, len: usize) -> bool {
+    let value = &data[at..(at + len).min(data.len())];
+    if len < 16 || !value.iter().all(u8::is_ascii_hexdigit) {
+        return false;
+    }
+    const REACH: usize = 8;
+    let mut from = at;
+    for _ in 0..=REACH {
+        match memchr::memrchr(b'\n', &data[..from]) {
+            Some(i) => from = i,
+            None => {
+                from = 0;
+                break;
+            }
+        }
+    }
+    let mut to = at;
+    for _ in 0..=REACH {
+        match memchr::memchr(b'\n', &data[to..]) {
+            Some(i) => to += i + 1,
+            None => {
+                to = data.len();
+                break;
+            }
+        }
+    }
+    // Bounded, so that one minified line of megabytes costs little.
+    let (from, to) = (
+        from.max(at.saturating_sub(32 * 1024)),
+        to.min(at + 32 * 1024),
+    );
+    let digests = data[from..to]
+        .split(|c| !c.is_ascii_alphanumeric())
+        .filter(|w| w.len() == len && w.iter().all(u8::is_ascii_hexdigit))
+        .count();
+    digests >= 3
+}
+
+/// Translation catalogues (`locales/ja.json`, `messages.po`, `i18n/…`) map
+/// keys such as `FORGOT_PASSWORD` to text for people: generic rules, which
+/// fire on the key's name, are not run there.
+pub fn is_translation_file(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    if matches!(
+        ext,
+        "po" | "pot" | "xlf" | "xliff" | "arb" | "resx" | "strings"
+    ) {
+        return true;
+    }
+    let dirs: Vec<&str> = lower.split('/').collect();
+    let in_catalogue_dir = dirs[..dirs.len().saturating_sub(1)].iter().any(|d| {
+        matches!(
+            *d,
+            "locales" | "locale" | "i18n" | "l10n" | "lang" | "langs" | "translations"
+        )
+    });
+    in_catalogue_dir
+        && matches!(
+            ext,
+            "json" | "yml" | "yaml" | "properties" | "js" | "ts" | "toml" | "ini"
+        )
 }
 
 /// Whether single-case letters read as (concatenated) words: at least a
@@ -298,6 +426,23 @@ pub fn is_hash_file(path: &str) -> bool {
         || name.ends_with(".sum")
         || name.ends_with(".min.js")
         || name.ends_with(".map")
+        || is_checksum_list(name)
+}
+
+/// `package-hashes.json`, `checksums.txt`, `SHA256SUMS`: lists of digests.
+fn is_checksum_list(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let stem = lower.split('.').next().unwrap_or(&lower);
+    [
+        "hashes",
+        "checksums",
+        "digests",
+        "sha256sums",
+        "sha512sums",
+        "md5sums",
+    ]
+    .iter()
+    .any(|w| stem.ends_with(w))
 }
 
 /// An inline comment that deliberately allows a line.
@@ -383,6 +528,62 @@ mod tests {
         assert_eq!(reject("get_password(user)", true, None), Some("expression"));
         assert_eq!(reject("self.secret_value", true, None), Some("identifier"));
         assert_eq!(reject("Tr0ub4dor&3-horse!Battery", true, None), None);
+    }
+
+    /// Regression (issue #14): a generic rule fired on the words of a
+    /// translation, on package digests and on Ethereum addresses.
+    #[test]
+    fn text_digests_and_addresses_are_not_generic_secrets() {
+        for text in ["パスワードを忘れた", "VIS_KODEORD_RÅD", "Passwörter"] {
+            assert_eq!(reject(text, true, None), Some("natural language"), "{text}");
+        }
+        use base64::Engine as _;
+        let digest: Vec<u8> = (0u8..64).map(|i| i.wrapping_mul(37) ^ 0x5c).collect();
+        let sri = format!(
+            "sha512-{}",
+            base64::engine::general_purpose::STANDARD.encode(digest)
+        );
+        assert_eq!(reject(&sri[7..], true, None), None, "random base64 alone");
+        assert_eq!(reject(&sri, true, None), Some("hash"));
+        let address = format!("0x{}", "5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed");
+        assert_eq!(reject(&address, true, None), Some("address"));
+        // An Ethereum private key is 64 hex digits: still a secret.
+        let key = format!(
+            "0x{}",
+            "4c0883a69102937d6231471b5dbb6204fe512961708279f2e3e8a5d4b8e3e5a1"
+        );
+        assert_eq!(reject(&key, true, None), None);
+    }
+
+    #[test]
+    fn translation_catalogues_are_recognised() {
+        for p in [
+            "locales/ja.json",
+            "client/src/i18n/nb.json",
+            "app/lang/de.yml",
+            "po/fr.po",
+            "Resources/Strings.resx",
+        ] {
+            assert!(is_translation_file(p), "{p}");
+        }
+        for p in ["config/settings.json", "locales.rs", "src/lang.ts"] {
+            assert!(!is_translation_file(p), "{p}");
+        }
+        assert!(is_hash_file("dist/package-hashes.json"));
+        assert!(is_hash_file("SHA256SUMS"));
+    }
+
+    #[test]
+    fn crypt_hashes_are_not_shell_variables() {
+        let bcrypt = format!(
+            "$2b$12${}",
+            "R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMU"
+        );
+        assert_eq!(reject(&bcrypt, false, None), None);
+        assert_eq!(
+            reject("$DB_PASSWORD_FROM_THE_ENVIRONMENT", false, None),
+            Some("reference")
+        );
     }
 
     #[test]

@@ -33,6 +33,11 @@ pub struct Rule {
     pub validate: Option<Validator>,
     pub generic: bool,
     pub multiline: bool,
+    /// A pairing rule finds a secret by its neighbour (an AWS secret key a
+    /// few lines after its access key id), not by its own shape: where a
+    /// rule that recognises the secret itself claims the same text, that
+    /// rule's finding is kept.
+    pub pairing: bool,
     /// When set, the rule runs only on files whose name or path matches.
     pub paths: Option<globset::GlobSet>,
     pub remediation: Option<String>,
@@ -65,6 +70,8 @@ struct RawRule {
     generic: bool,
     #[serde(default)]
     multiline: bool,
+    #[serde(default)]
+    pairing: bool,
     #[serde(default)]
     paths: Vec<String>,
     remediation: Option<String>,
@@ -194,6 +201,7 @@ pub fn parse_rules(src: &str, file: &str, eager: bool) -> Result<Vec<Rule>, Rule
             validate,
             generic: raw.generic,
             multiline,
+            pairing: raw.pairing,
             paths,
             remediation: raw.remediation,
             references: raw.references,

@@ -18,6 +18,9 @@ pub enum Validator {
     Base64Printable,
     /// A JWT whose header decodes to JSON with an `alg`.
     Jwt,
+    /// Base64 whose text starts with a PEM private key header (a key put in
+    /// an environment variable or a Helm value as one line).
+    Base64PrivateKey,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +42,7 @@ impl FromStr for Validator {
             "base64-credentials" => Validator::Base64Credentials,
             "base64-printable" => Validator::Base64Printable,
             "jwt" => Validator::Jwt,
+            "base64-private-key" => Validator::Base64PrivateKey,
             other => return Err(format!("unknown validator `{other}`")),
         })
     }
@@ -108,6 +112,20 @@ impl Validator {
                 Some(d) if printable(&d) && d.len() >= 4 => Verdict::Valid,
                 _ => Verdict::Invalid,
             },
+            Validator::Base64PrivateKey => {
+                // Only the head: the header fits in 80 characters, and a long
+                // key may be cut by the matching window.
+                let head = &secret[..secret.len().min(80) / 4 * 4];
+                match decode_b64(head) {
+                    Some(d)
+                        if d.starts_with(b"-----BEGIN ")
+                            && memchr::memmem::find(&d, b"PRIVATE KEY").is_some() =>
+                    {
+                        Verdict::Valid
+                    }
+                    _ => Verdict::Invalid,
+                }
+            }
             Validator::Jwt => {
                 let header = secret.split('.').next().unwrap_or("");
                 match decode_b64(header) {
