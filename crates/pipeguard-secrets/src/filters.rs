@@ -173,7 +173,7 @@ pub fn reject(secret: &str, generic: bool, min_entropy: Option<f64>) -> Option<&
     if min.is_some_and(|min| entropy(bytes) < min) {
         return Some("low entropy");
     }
-    if (generic || min_entropy.is_some()) && looks_like_identifier(bytes, generic) {
+    if (generic || min_entropy.is_some()) && looks_like_identifier(bytes) {
         return Some("identifier");
     }
     if generic {
@@ -338,7 +338,8 @@ pub fn is_translation_file(path: &str) -> bool {
 /// Whether single-case letters read as (concatenated) words: at least a
 /// quarter vowels and no more than three consonants in a row.
 fn reads_as_words(b: &[u8]) -> bool {
-    let vowel = |c: &u8| b"aeiouAEIOU".contains(c);
+    // `y` counts: `mynewpassword`, `MYKEY` read as words.
+    let vowel = |c: &u8| b"aeiouyAEIOUY".contains(c);
     let vowels = b.iter().filter(|c| vowel(c)).count();
     let longest_cluster = b.split(vowel).map(<[u8]>::len).max().unwrap_or(0);
     vowels * 4 >= b.len() && longest_cluster <= 3
@@ -346,17 +347,15 @@ fn reads_as_words(b: &[u8]) -> bool {
 
 /// `self.secret_value`, `prod-database-credentials-v2`: names, not values.
 /// Random tokens have no word separators, or far more digits.
-fn looks_like_identifier(b: &[u8], generic: bool) -> bool {
+fn looks_like_identifier(b: &[u8]) -> bool {
     // Letters only: a name if it reads as words, a random key or password
     // if it does not (they were all dropped here once for holding no digit,
     // losing 1 in 28 real AWS key ids and 1 in 50 random passwords).
     if b.iter().all(u8::is_ascii_alphabetic) {
         // Short letters-only values are words, names or placeholders
-        // (`smith`, `mynewpassword`, an encoded prefix constant of 17
-        // letters); generated secrets of letters only are longer. Under a
-        // generic name (`password = …`) the bar is higher, since those rules
-        // are the noisy ones.
-        if b.len() < if generic { 20 } else { 12 } {
+        // (`smith`, `changeme`): generated secrets of letters only are
+        // longer.
+        if b.len() < 12 {
             return true;
         }
         let upper = b.iter().any(u8::is_ascii_uppercase);
@@ -468,9 +467,8 @@ mod tests {
             assert_eq!(reject(pw, false, Some(3.0)), None, "{pw}");
             assert_eq!(reject(pw, true, None), None, "{pw}");
         }
-        // Shorter letters-only values under a generic name are names or
-        // constants (an encoded prefix in a real botocore-style module).
-        for v in ["mynewpassword", "FQoGZXIvYXdzEBYaD"] {
+        // Letters-only values that read as words stay names.
+        for v in ["mynewpassword", "passwordreset"] {
             assert_eq!(reject(v, true, None), Some("identifier"), "{v}");
         }
         for name in [
