@@ -183,6 +183,18 @@ pub struct Finding {
     /// dependency-scanning report and SBOM-aware consumers need it).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub package: Option<PackageRef>,
+    /// What kind of place it is in: `test` when every place is test or
+    /// fixture data (see `testpath`).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub tags: Vec<String>,
+    /// Whether it can fail the scan. `false` for test-data findings the
+    /// profile reports but does not count; shown only then.
+    #[serde(skip_serializing_if = "is_true")]
+    pub blocking: bool,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// A package at a version, as a dependency finding names it.
@@ -229,6 +241,8 @@ impl Finding {
             remediation: None,
             flow: Vec::new(),
             package: None,
+            tags: Vec::new(),
+            blocking: true,
         })
     }
 }

@@ -12,6 +12,7 @@ pub mod redact;
 pub mod report;
 pub mod rule;
 pub mod run;
+pub mod testpath;
 pub mod walk;
 
 pub use finding::{

@@ -581,6 +581,8 @@ fn meta_finding(
         remediation: None,
         flow: Vec::new(),
         package: None,
+        tags: Vec::new(),
+        blocking: true,
     }
 }
 
@@ -661,6 +663,8 @@ mod tests {
             remediation: None,
             flow: Vec::new(),
             package: None,
+            tags: Vec::new(),
+            blocking: true,
         }
     }
 

@@ -81,6 +81,18 @@ pub enum OnError {
     Warn,
 }
 
+/// Whether findings in test data (tagged `test`) can fail the scan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TestFindings {
+    /// Reported, tagged `test`, but never failing — except real-looking
+    /// (high-confidence) credentials, which count wherever they are.
+    #[default]
+    Report,
+    /// Counted like any other finding.
+    Count,
+}
+
 /// `[profile.NAME]`: one way of running `pipeguard scan`. Every field is
 /// optional; what is left out comes from the built-in profile of the same
 /// name, or from `main` for a new name.
@@ -104,6 +116,10 @@ pub struct ProfileConfig {
     /// `fail` (default): an analyzer that cannot run makes the scan exit 2;
     /// `warn`: it is only listed as a problem. Not allowed for `release`.
     pub on_error: Option<OnError>,
+    /// `report` (default): findings in test data are shown, tagged `test`,
+    /// but fail the scan only when they are real-looking credentials;
+    /// `count`: they count like any other.
+    pub test_findings: Option<TestFindings>,
 }
 
 /// `[scan]`: settings of `pipeguard scan` shared by every profile.
@@ -116,6 +132,10 @@ pub struct ScanConfig {
     pub cache: bool,
     /// Profile used when neither `--profile` nor the CI environment picks one.
     pub default_profile: Option<String>,
+    /// Directory names whose findings are test data (tagged `test`);
+    /// replaces the built-in list (`test`, `tests`, `testdata`, `fixtures`,
+    /// `examples`, `spec`, `__tests__`, `e2e`, `mocks` …).
+    pub test_dirs: Option<Vec<String>>,
 }
 
 fn yes() -> bool {
@@ -127,6 +147,7 @@ impl Default for ScanConfig {
         ScanConfig {
             cache: true,
             default_profile: None,
+            test_dirs: None,
         }
     }
 }
@@ -142,6 +163,7 @@ pub struct Profile {
     pub images: Vec<String>,
     pub fail_on: Severity,
     pub on_error: OnError,
+    pub test_findings: TestFindings,
 }
 
 /// The built-in profiles: `pr` is light and diff-aware, `main` scans the
@@ -164,6 +186,7 @@ pub fn builtin(name: &str, fail_on: Severity) -> Option<Profile> {
             images: Vec::new(),
             fail_on,
             on_error: OnError::Fail,
+            test_findings: TestFindings::Report,
         },
         "main" => Profile {
             name: name.into(),
@@ -174,6 +197,7 @@ pub fn builtin(name: &str, fail_on: Severity) -> Option<Profile> {
             images: Vec::new(),
             fail_on,
             on_error: OnError::Fail,
+            test_findings: TestFindings::Report,
         },
         "release" => Profile {
             name: name.into(),
@@ -184,6 +208,7 @@ pub fn builtin(name: &str, fail_on: Severity) -> Option<Profile> {
             images: Vec::new(),
             fail_on: fail_on.min(Severity::Low),
             on_error: OnError::Fail,
+            test_findings: TestFindings::Report,
         },
         _ => return None,
     })
@@ -245,6 +270,9 @@ pub fn resolve(
                 );
             }
             p.on_error = e;
+        }
+        if let Some(t) = t.test_findings {
+            p.test_findings = t;
         }
     }
     Ok(p)

@@ -237,7 +237,9 @@ impl Report {
 
     /// Whether anything reaches the threshold, i.e. exit code 1.
     pub fn fails(&self) -> bool {
-        self.findings.iter().any(|f| f.severity >= self.fail_on)
+        self.findings
+            .iter()
+            .any(|f| f.blocking && f.severity >= self.fail_on)
     }
 }
 

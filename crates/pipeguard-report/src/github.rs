@@ -19,7 +19,7 @@ pub fn escape_property(s: &str) -> String {
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for f in &report.findings {
-        let level = if f.severity >= report.fail_on {
+        let level = if f.blocking && f.severity >= report.fail_on {
             "error"
         } else if f.severity >= Severity::Low {
             "warning"

@@ -106,12 +106,19 @@ fn write_finding(p: &Painter, f: &Finding, out: &mut dyn Write) -> io::Result<()
     let dim = AnsiColor::BrightBlack.on_default();
     let bold = Style::new().effects(Effects::BOLD);
     let label = format!("{:<8}", f.severity.as_str().to_uppercase());
+    let mut notes = format!("(confidence: {})", f.confidence);
+    if f.tags.iter().any(|t| t == "test") {
+        notes.push_str(" [test data]");
+    }
+    if !f.blocking {
+        notes.push_str(" [not counted]");
+    }
     writeln!(
         out,
         "{} {} {}",
         p.paint(sev_style(f.severity), &label),
         p.paint(bold, &f.rule_id),
-        p.paint(dim, &format!("(confidence: {})", f.confidence)),
+        p.paint(dim, &notes),
     )?;
     let mut head = f.message.clone();
     if let Some(s) = &f.secret {

@@ -67,7 +67,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let failures = report
         .findings
         .iter()
-        .filter(|f| f.severity >= report.fail_on)
+        .filter(|f| f.blocking && f.severity >= report.fail_on)
         .count();
     let secs = report.summary.duration_ms as f64 / 1000.0;
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
@@ -104,7 +104,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             escape(&name),
             escape(f.primary_path().unwrap_or(""))
         )?;
-        if f.severity >= report.fail_on {
+        if f.blocking && f.severity >= report.fail_on {
             writeln!(out, ">")?;
             let places: Vec<String> = f
                 .locations

@@ -43,7 +43,8 @@ pub fn finish(
     common: &CommonArgs,
     started: Instant,
 ) -> anyhow::Result<i32> {
-    let findings = policy.apply_ignores(findings, pipeguard_core::policy::today());
+    let mut findings = policy.apply_ignores(findings, pipeguard_core::policy::today());
+    tag_tests(&mut findings, policy);
     if report.commit.is_none() && report.command != STDIN_COMMAND {
         report.commit = scanned_commit(Path::new(&report.root));
     }
@@ -74,6 +75,25 @@ pub fn finish(
     } else {
         exit::CLEAN
     })
+}
+
+/// Tags `test` every finding whose places are all test or fixture data
+/// (`[scan] test-dirs`, else the built-in list). Idempotent.
+pub fn tag_tests(findings: &mut [Finding], policy: &Policy) {
+    let dirs = policy
+        .scan
+        .test_dirs
+        .clone()
+        .unwrap_or_else(pipeguard_core::testpath::default_dirs);
+    for f in findings {
+        let in_tests = !f.locations.is_empty()
+            && f.locations
+                .iter()
+                .all(|l| pipeguard_core::testpath::is_test_path(&l.path, &dirs));
+        if in_tests && !f.tags.iter().any(|t| t == "test") {
+            f.tags.push("test".to_string());
+        }
+    }
 }
 
 pub struct Progress(Option<ProgressBar>);

@@ -425,6 +425,12 @@ fn init_writes_a_policy_suited_to_the_tree_that_policy_check_accepts() {
         text.contains("\"tests/fixtures/**\""),
         "fixture dirs are suggested: {text}"
     );
+    // Test data is an active entry, not a suggestion.
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("test-dirs = [") && l.contains("\"fixtures\"")),
+        "{text}"
+    );
     assert!(text.contains("history = \"full\""));
     pipeguard()
         .args(["policy", "check"])

@@ -124,6 +124,35 @@ fn render(s: &Survey) -> String {
     o.push_str(
         "\n# Findings at or above this severity fail the scan (exit 1).\nfail-on = \"medium\"\n\n[scan]\n# Files that scanned clean are remembered (size, times, inode) and skipped next time.\ncache = true\n",
     );
+    // Test data, as an active entry: findings under these directories are
+    // reported, tagged `test`, and not counted by the profiles (unless they
+    // are real-looking credentials), which is what most findings on real
+    // repositories turn out to be.
+    let mut dirs = pipeguard_core::testpath::default_dirs();
+    for d in &s.fixture_dirs {
+        let name = d
+            .trim_end_matches("/**")
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if !name.is_empty() && !dirs.iter().any(|x| x.eq_ignore_ascii_case(&name)) {
+            dirs.push(name);
+        }
+    }
+    let found = if s.fixture_dirs.is_empty() {
+        String::new()
+    } else {
+        format!(" Found here: {}.", s.fixture_dirs.join(", "))
+    };
+    let _ = write!(
+        o,
+        "# Directories whose findings are test data: reported and tagged `test`, but\n# not counted by the profiles unless they are real-looking credentials\n# (`test-findings = \"count\"` in a profile counts them).{found}\ntest-dirs = [{}]\n",
+        dirs.iter()
+            .map(|x| format!("\"{x}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     // Profiles: the analyzers worth running here.
     let mut analyzers = vec!["secrets"];
     if !s.lockfiles.is_empty() {

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use pipeguard_core::profile::{Analyzer, OnError, Profile};
-use pipeguard_core::{Finding, Outcome, Problem, Report, Summary};
+use pipeguard_core::profile::{Analyzer, OnError, Profile, TestFindings};
+use pipeguard_core::{Confidence, Finding, Outcome, Problem, Report, Summary};
 
 use crate::analyze::{self, Scope};
 use crate::cache::Cache;
@@ -222,7 +222,18 @@ pub fn run(a: ScanArgs) -> anyhow::Result<i32> {
         findings.extend(part.findings);
         problems.extend(part.problems);
     }
-    let findings = merge(findings);
+    let mut findings = merge(findings);
+    // Test data is reported but, by default, cannot fail the gate; a
+    // real-looking credential counts wherever it sits.
+    if profile.test_findings == TestFindings::Report {
+        output::tag_tests(&mut findings, &policy);
+        for f in &mut findings {
+            let credential = f.analyzer == "secrets" && f.confidence == Confidence::High;
+            if f.tags.iter().any(|t| t == "test") && !credential {
+                f.blocking = false;
+            }
+        }
+    }
     // Two analyzers reading the same unreadable object say so in the same
     // words; the report says it once.
     let mut seen = std::collections::HashSet::new();
