@@ -39,6 +39,14 @@ pub trait FileCache: Send + Sync {
     fn is_clean(&self, path: &str, meta: &std::fs::Metadata) -> bool;
     /// Called for every file that scanned with no match.
     fn mark_clean(&self, path: &str, meta: &std::fs::Metadata);
+    /// True when this history blob (`key` is its id and the path it was
+    /// scanned under: path-restricted rules depend on the name) scanned
+    /// clean before. A blob never changes, so no other check is needed.
+    fn blob_is_clean(&self, _key: &str) -> bool {
+        false
+    }
+    /// Called for every history blob that scanned with no match.
+    fn mark_blob_clean(&self, _key: &str) {}
 }
 
 pub struct Scanner {
@@ -263,6 +271,18 @@ impl Scanner {
                 .unwrap_or_default()
                 .to_string()
         };
+        // History blobs that scanned clean under the same rules before are
+        // not read again (the content cache of `pipeguard scan`): a second
+        // full scan of an unchanged repository reads almost nothing.
+        let blob_key = |id: &str| format!("{id} {}", name_of(id));
+        let mut cached = 0u64;
+        if let Some(cache) = &self.cache {
+            to_read.retain(|id| {
+                let hit = cache.blob_is_clean(&blob_key(id));
+                cached += u64::from(hit);
+                !hit
+            });
+        }
         let flush = |batch: &mut Vec<(String, Vec<u8>)>,
                      results: &mut HashMap<String, Vec<Match>>| {
             let scanned: Vec<(String, Vec<Match>)> = batch
@@ -270,7 +290,11 @@ impl Scanner {
                 .map(|(id, data)| (id.clone(), self.engine.scan(data, &name_of(id))))
                 .collect();
             for (id, m) in scanned {
-                if !m.is_empty() {
+                if m.is_empty() {
+                    if let Some(cache) = &self.cache {
+                        cache.mark_blob_clean(&blob_key(&id));
+                    }
+                } else {
                     results.insert(id, m);
                 }
             }
@@ -350,6 +374,7 @@ impl Scanner {
         }
         out.problems = problems;
         out.blobs = Some(blobs);
+        out.cached += cached;
         out.bytes = bytes;
         out.files = blobs;
         out.commits = Some(history.commits);

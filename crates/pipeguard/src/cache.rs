@@ -8,7 +8,7 @@
 //! of the scan's start are not recorded: a write in the same timestamp tick
 //! could change the content without changing the stamp (git's "racy clean").
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -53,6 +53,9 @@ impl Stamp {
 struct OnDisk {
     key: String,
     files: HashMap<String, Stamp>,
+    /// History blobs (id and path) that scanned clean.
+    #[serde(default)]
+    blobs: HashSet<String>,
 }
 
 pub struct Cache {
@@ -60,6 +63,8 @@ pub struct Cache {
     key: String,
     known: HashMap<String, Stamp>,
     seen: Mutex<HashMap<String, Stamp>>,
+    known_blobs: HashSet<String>,
+    seen_blobs: Mutex<HashSet<String>>,
     /// Files changed after this instant (ns) are not recorded.
     cutoff_ns: i64,
     hits: AtomicU64,
@@ -94,11 +99,11 @@ impl Cache {
         parts.extend_from_slice(inputs);
         let key = Fingerprint::from_parts(&parts).as_str().to_string();
         let file = dir.join("scan").join(format!("{}.json", name.as_str()));
-        let known = std::fs::read(&file)
+        let (known, known_blobs) = std::fs::read(&file)
             .ok()
             .and_then(|b| serde_json::from_slice::<OnDisk>(&b).ok())
             .filter(|d| d.key == key)
-            .map(|d| d.files)
+            .map(|d| (d.files, d.blobs))
             .unwrap_or_default();
         let cutoff = SystemTime::now() - Duration::from_secs(2);
         Cache {
@@ -106,6 +111,8 @@ impl Cache {
             key,
             known,
             seen: Mutex::new(HashMap::new()),
+            known_blobs,
+            seen_blobs: Mutex::new(HashSet::new()),
             cutoff_ns: nanos(Ok(cutoff)),
             hits: AtomicU64::new(0),
         }
@@ -119,9 +126,20 @@ impl Cache {
     /// findings drop out). Atomic: a crash leaves the old cache or none.
     pub fn save(&self) -> std::io::Result<()> {
         let files = self.seen.lock().map(|s| s.clone()).unwrap_or_default();
+        // Blobs seen this run (hits included); a scan without history keeps
+        // what the last history scan learned.
+        let mut blobs = self
+            .seen_blobs
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default();
+        if blobs.is_empty() {
+            blobs = self.known_blobs.clone();
+        }
         let doc = OnDisk {
             key: self.key.clone(),
             files,
+            blobs,
         };
         if let Some(parent) = self.file.parent() {
             std::fs::create_dir_all(parent)?;
@@ -145,6 +163,23 @@ impl pipeguard_secrets::FileCache for Cache {
             return true;
         }
         false
+    }
+
+    fn blob_is_clean(&self, key: &str) -> bool {
+        if self.known_blobs.contains(key) {
+            if let Ok(mut s) = self.seen_blobs.lock() {
+                s.insert(key.to_string());
+            }
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return true;
+        }
+        false
+    }
+
+    fn mark_blob_clean(&self, key: &str) {
+        if let Ok(mut s) = self.seen_blobs.lock() {
+            s.insert(key.to_string());
+        }
     }
 
     fn mark_clean(&self, path: &str, meta: &std::fs::Metadata) {
