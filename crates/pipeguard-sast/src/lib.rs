@@ -486,7 +486,7 @@ fn finding(
     let mut f = SHAPE.finding(ANALYZER, location, id, String::new(), None);
     f.rule_id = id.to_string();
     f.rule_name = name.to_string();
-    f.aliases = vec![cwe.to_string()];
+    f.aliases = rules::cwe_ids(cwe).map(str::to_string).collect();
     f.severity = severity;
     f.confidence = confidence;
     f.message = message;

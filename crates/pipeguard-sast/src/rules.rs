@@ -55,6 +55,7 @@ pub struct TaintKind {
     /// Rule id without the language prefix (`sql-injection`).
     pub rule: String,
     pub name: String,
+    /// One CWE id, or several separated by commas (`CWE-94, CWE-95`).
     pub cwe: String,
     pub severity: Severity,
     /// What to change, said once for every language.
@@ -340,12 +341,18 @@ impl RuleSet {
     }
 }
 
-/// `CWE-89` → `[89]` (nothing for text that names no CWE).
+/// `CWE-89` → `[89]`, `CWE-94, CWE-95` → `[94, 95]` (nothing for text
+/// that names no CWE).
 fn cwe_numbers(cwe: &str) -> Vec<u32> {
-    cwe.strip_prefix("CWE-")
-        .and_then(|n| n.parse().ok())
-        .into_iter()
+    cwe_ids(cwe)
+        .filter_map(|c| c.strip_prefix("CWE-").and_then(|n| n.parse().ok()))
         .collect()
+}
+
+/// The CWE ids of a rule's `cwe` text: one, or several separated by commas
+/// (a class and its more precise child, `CWE-94, CWE-95`).
+pub fn cwe_ids(cwe: &str) -> impl Iterator<Item = &str> {
+    cwe.split(',').map(str::trim).filter(|c| !c.is_empty())
 }
 
 /// The rule's docs with its proven example as inline code.
@@ -373,6 +380,7 @@ mod tests {
         assert_eq!(cwe_numbers("CWE-89"), vec![89]);
         assert_eq!(cwe_numbers("CWE-1333"), vec![1333]);
         assert!(cwe_numbers("none").is_empty());
+        assert_eq!(cwe_numbers("CWE-94, CWE-95"), vec![94, 95]);
     }
 
     #[test]
