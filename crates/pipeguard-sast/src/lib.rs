@@ -199,8 +199,15 @@ impl Engine {
         } else {
             Vec::new()
         };
+        // One finding per flaw: where a structural rule matches the very call
+        // a taint rule reached, for the same weakness, the taint finding
+        // (which carries the trace) stands for both. Recorded before inline
+        // ignores, so silencing the taint finding does not bring the
+        // structural one back.
+        let mut taint_sinks: Vec<(taint::Span, &str)> = Vec::new();
         for h in hits {
             let kind = &self.rules.kinds[h.sink];
+            taint_sinks.push((h.span.clone(), &kind.cwe));
             let rule_id = self.rules.rule_id(lang, kind);
             if ignored(&lines, h.span.line, &rule_id) {
                 continue;
@@ -238,6 +245,13 @@ impl Engine {
             let r = &compiled.rules()[m.rule];
             let pos = m.node.start_position();
             let line = pos.row as u32 + 1;
+            let at = taint::span_of(m.node);
+            if taint_sinks
+                .iter()
+                .any(|(s, cwe)| *s == at && same_weakness(cwe, &r.cwe))
+            {
+                continue;
+            }
             if ignored(&lines, line, &r.id)
                 || !seen.insert((r.id.clone(), line, pos.column as u32 + 1))
             {
@@ -500,6 +514,11 @@ fn finding(
 }
 
 /// The line of the first syntax error (an `ERROR` or missing node).
+/// Two rules name the same weakness when their CWE lists share an id.
+fn same_weakness(a: &str, b: &str) -> bool {
+    rules::cwe_ids(a).any(|x| rules::cwe_ids(b).any(|y| x == y))
+}
+
 fn first_error(root: tree_sitter::Node) -> Option<u32> {
     let mut cursor = root.walk();
     loop {

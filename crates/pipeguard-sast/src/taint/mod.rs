@@ -40,7 +40,7 @@ use tree_sitter::Node;
 
 use crate::lang::{Lang, Syntax, syntax};
 use domain::{Env, Taint};
-pub use domain::{Span, Step};
+pub use domain::{Span, Step, span as span_of};
 use functions::Summary;
 pub use tables::{CSan, CSink, CSource, Tables, pat_match};
 
