@@ -74,7 +74,7 @@ impl<'a> FileAnalysis<'a> {
         let recv = self.receiver(n);
 
         if let Some(p) = &path
-            && let Some(s) = self.source_for(fr, p, true)
+            && let Some(s) = self.source_for(fr, n, p, true)
         {
             return self.read_source(fr, n, s, p, &pos, &kw);
         }
