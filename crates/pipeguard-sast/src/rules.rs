@@ -204,11 +204,25 @@ pub struct StructuralRule {
     /// the query's own predicates name none (files without any skip parsing).
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// Captures that must name a package through the file's imports (Go):
+    /// `tea.NewCipher` is a cipher only where `tea` is `golang.org/x/crypto/tea`,
+    /// not bubbletea imported as `tea`.
+    #[serde(default)]
+    pub imports: Vec<ImportCheck>,
     /// Lines that must fire and lines that must not, checked by a test.
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]
     pub negative_examples: Vec<String>,
+}
+
+/// A capture whose text must be the local name of one of `paths` in the
+/// file's imports (the alias, or the path's package name).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportCheck {
+    pub capture: String,
+    pub paths: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
