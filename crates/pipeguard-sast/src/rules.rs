@@ -116,6 +116,14 @@ pub struct TaintTables {
     /// Decorators whose function's parameters are request values (FastAPI, Flask routes).
     #[serde(default)]
     pub route_decorators: Option<String>,
+    /// Calls (by their last name) that may declare the response's content
+    /// type; one whose text matches `non_html` makes the rest of the
+    /// function's response writes not HTML (JSON, an event stream, plain
+    /// text), so not cross-site scripting.
+    #[serde(default)]
+    pub non_html_calls: Vec<String>,
+    #[serde(default)]
+    pub non_html: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
