@@ -608,10 +608,22 @@ mod tests {
     /// not overflow the stack (that would abort the whole scan).
     #[test]
     fn test_files_are_known_by_name() {
-        for p in ["tests/test_app.py", "app_test.go", "src/w.test.js", "a/b.spec.ts", "src/test/java/A.java", "web/__mocks__/res.js"] {
+        for p in [
+            "tests/test_app.py",
+            "app_test.go",
+            "src/w.test.js",
+            "a/b.spec.ts",
+            "src/test/java/A.java",
+            "web/__mocks__/res.js",
+        ] {
             assert!(is_test_file(p), "{p}");
         }
-        for p in ["app.py", "latest.py", "src/main/java/Test.java", "contest.js"] {
+        for p in [
+            "app.py",
+            "latest.py",
+            "src/main/java/Test.java",
+            "contest.js",
+        ] {
             assert!(!is_test_file(p), "{p}");
         }
     }
