@@ -199,8 +199,20 @@ impl Engine {
         } else {
             Vec::new()
         };
+        // One finding per flaw: where a structural rule matches the very call
+        // a taint rule reached, for the same weakness, the taint finding
+        // (which carries the trace) stands for both. Recorded before inline
+        // ignores, so silencing the taint finding does not bring the
+        // structural one back.
+        let mut taint_sinks: Vec<(taint::Span, &str)> = Vec::new();
+        let test_file = is_test_file(path);
         for h in hits {
             let kind = &self.rules.kinds[h.sink];
+            // A test's mock response is never served to a browser (issue #16).
+            if test_file && kind.kind == "xss" {
+                continue;
+            }
+            taint_sinks.push((h.span.clone(), &kind.cwe));
             let rule_id = self.rules.rule_id(lang, kind);
             if ignored(&lines, h.span.line, &rule_id) {
                 continue;
@@ -238,6 +250,13 @@ impl Engine {
             let r = &compiled.rules()[m.rule];
             let pos = m.node.start_position();
             let line = pos.row as u32 + 1;
+            let at = taint::span_of(m.node);
+            if taint_sinks
+                .iter()
+                .any(|(s, cwe)| *s == at && same_weakness(cwe, &r.cwe))
+            {
+                continue;
+            }
             if ignored(&lines, line, &r.id)
                 || !seen.insert((r.id.clone(), line, pos.column as u32 + 1))
             {
@@ -486,7 +505,7 @@ fn finding(
     let mut f = SHAPE.finding(ANALYZER, location, id, String::new(), None);
     f.rule_id = id.to_string();
     f.rule_name = name.to_string();
-    f.aliases = vec![cwe.to_string()];
+    f.aliases = rules::cwe_ids(cwe).map(str::to_string).collect();
     f.severity = severity;
     f.confidence = confidence;
     f.message = message;
@@ -500,6 +519,28 @@ fn finding(
 }
 
 /// The line of the first syntax error (an `ERROR` or missing node).
+/// A test source by its name (`test_x.py`, `x_test.go`, `x.test.js`,
+/// `x.spec.ts`, `conftest.py`) or directory (`__tests__`, `__mocks__`,
+/// Maven's `src/test/`).
+fn is_test_file(path: &str) -> bool {
+    let path = path.replace('\\', "/");
+    let name = path.rsplit('/').next().unwrap_or(&path);
+    let stem = name.split('.').next().unwrap_or(name);
+    name == "conftest.py"
+        || (name.ends_with(".py") && (stem.starts_with("test_") || stem.ends_with("_test")))
+        || name.ends_with("_test.go")
+        || name.contains(".test.")
+        || name.contains(".spec.")
+        || path.contains("__tests__/")
+        || path.contains("__mocks__/")
+        || path.contains("src/test/")
+}
+
+/// Two rules name the same weakness when their CWE lists share an id.
+fn same_weakness(a: &str, b: &str) -> bool {
+    rules::cwe_ids(a).any(|x| rules::cwe_ids(b).any(|y| x == y))
+}
+
 fn first_error(root: tree_sitter::Node) -> Option<u32> {
     let mut cursor = root.walk();
     loop {
@@ -565,6 +606,28 @@ mod tests {
 
     /// Regression: generated code with thousands of nested operators must
     /// not overflow the stack (that would abort the whole scan).
+    #[test]
+    fn test_files_are_known_by_name() {
+        for p in [
+            "tests/test_app.py",
+            "app_test.go",
+            "src/w.test.js",
+            "a/b.spec.ts",
+            "src/test/java/A.java",
+            "web/__mocks__/res.js",
+        ] {
+            assert!(is_test_file(p), "{p}");
+        }
+        for p in [
+            "app.py",
+            "latest.py",
+            "src/main/java/Test.java",
+            "contest.js",
+        ] {
+            assert!(!is_test_file(p), "{p}");
+        }
+    }
+
     #[test]
     fn deeply_nested_code_does_not_overflow() {
         let engine = Engine::new().expect("rules");

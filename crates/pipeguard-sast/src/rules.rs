@@ -55,6 +55,7 @@ pub struct TaintKind {
     /// Rule id without the language prefix (`sql-injection`).
     pub rule: String,
     pub name: String,
+    /// One CWE id, or several separated by commas (`CWE-94, CWE-95`).
     pub cwe: String,
     pub severity: Severity,
     /// What to change, said once for every language.
@@ -115,6 +116,14 @@ pub struct TaintTables {
     /// Decorators whose function's parameters are request values (FastAPI, Flask routes).
     #[serde(default)]
     pub route_decorators: Option<String>,
+    /// Calls (by their last name) that may declare the response's content
+    /// type; one whose text matches `non_html` makes the rest of the
+    /// function's response writes not HTML (JSON, an event stream, plain
+    /// text), so not cross-site scripting.
+    #[serde(default)]
+    pub non_html_calls: Vec<String>,
+    #[serde(default)]
+    pub non_html: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -203,11 +212,25 @@ pub struct StructuralRule {
     /// the query's own predicates name none (files without any skip parsing).
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// Captures that must name a package through the file's imports (Go):
+    /// `tea.NewCipher` is a cipher only where `tea` is `golang.org/x/crypto/tea`,
+    /// not bubbletea imported as `tea`.
+    #[serde(default)]
+    pub imports: Vec<ImportCheck>,
     /// Lines that must fire and lines that must not, checked by a test.
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]
     pub negative_examples: Vec<String>,
+}
+
+/// A capture whose text must be the local name of one of `paths` in the
+/// file's imports (the alias, or the path's package name).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportCheck {
+    pub capture: String,
+    pub paths: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -340,12 +363,18 @@ impl RuleSet {
     }
 }
 
-/// `CWE-89` → `[89]` (nothing for text that names no CWE).
+/// `CWE-89` → `[89]`, `CWE-94, CWE-95` → `[94, 95]` (nothing for text
+/// that names no CWE).
 fn cwe_numbers(cwe: &str) -> Vec<u32> {
-    cwe.strip_prefix("CWE-")
-        .and_then(|n| n.parse().ok())
-        .into_iter()
+    cwe_ids(cwe)
+        .filter_map(|c| c.strip_prefix("CWE-").and_then(|n| n.parse().ok()))
         .collect()
+}
+
+/// The CWE ids of a rule's `cwe` text: one, or several separated by commas
+/// (a class and its more precise child, `CWE-94, CWE-95`).
+pub fn cwe_ids(cwe: &str) -> impl Iterator<Item = &str> {
+    cwe.split(',').map(str::trim).filter(|c| !c.is_empty())
 }
 
 /// The rule's docs with its proven example as inline code.
@@ -373,6 +402,7 @@ mod tests {
         assert_eq!(cwe_numbers("CWE-89"), vec![89]);
         assert_eq!(cwe_numbers("CWE-1333"), vec![1333]);
         assert!(cwe_numbers("none").is_empty());
+        assert_eq!(cwe_numbers("CWE-94, CWE-95"), vec![94, 95]);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! is walked once however many rules there are; each pattern maps back to
 //! its rule by where it starts in the combined source.
 
+use std::collections::HashMap;
+
 use regex::Regex;
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, Query, QueryCursor};
@@ -126,6 +128,8 @@ impl Compiled {
             return out;
         }
         let names = self.query.capture_names();
+        // The file's imports, read once and only for a rule that needs them.
+        let mut imports: Option<HashMap<String, String>> = None;
         let mut cursor = QueryCursor::new();
         let mut it = cursor.matches(&self.query, root, src);
         while let Some(m) = it.next() {
@@ -144,6 +148,18 @@ impl Compiled {
             if !ok {
                 continue;
             }
+            let checks = &self.rules[rule].imports;
+            if !checks.is_empty() {
+                let imports = imports.get_or_insert_with(|| go_imports(root, src));
+                let resolved = checks.iter().all(|c| {
+                    text_of(&c.capture)
+                        .and_then(|name| imports.get(name))
+                        .is_some_and(|path| c.paths.iter().any(|p| p == path))
+                });
+                if !resolved {
+                    continue;
+                }
+            }
             let want = self.rules[rule].report.as_deref().unwrap_or("finding");
             let node = m
                 .captures()
@@ -156,6 +172,67 @@ impl Compiled {
             }
         }
         out
+    }
+}
+
+/// A Go file's imports: local name → import path. The local name is the
+/// alias, or the package name the path ends in (`gopkg.in/yaml.v3` → `yaml`,
+/// `github.com/go-chi/chi/v5` → `chi`); dot and blank imports name nothing.
+fn go_imports(root: Node, src: &[u8]) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let mut specs = Vec::new();
+    let mut c = root.walk();
+    for decl in root.named_children(&mut c) {
+        if decl.kind() != "import_declaration" {
+            continue;
+        }
+        let mut dc = decl.walk();
+        for ch in decl.named_children(&mut dc) {
+            match ch.kind() {
+                "import_spec" => specs.push(ch),
+                "import_spec_list" => {
+                    let mut lc = ch.walk();
+                    specs.extend(
+                        ch.named_children(&mut lc)
+                            .filter(|s| s.kind() == "import_spec"),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    let text = |n: Node| std::str::from_utf8(&src[n.byte_range()]).unwrap_or("");
+    for spec in specs {
+        let Some(path) = spec.child_by_field_name("path") else {
+            continue;
+        };
+        let path = text(path).trim_matches(|c| c == '"' || c == '`');
+        let name = match spec.child_by_field_name("name") {
+            Some(n) if n.kind() == "package_identifier" => text(n).to_string(),
+            Some(_) => continue,
+            None => default_package_name(path).to_string(),
+        };
+        out.insert(name, path.to_string());
+    }
+    out
+}
+
+fn default_package_name(path: &str) -> &str {
+    let mut segs = path.rsplit('/');
+    let last = segs.next().unwrap_or(path);
+    let is_version = |s: &str| {
+        s.strip_prefix('v')
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let last = if is_version(last) {
+        segs.next().unwrap_or(last)
+    } else {
+        last
+    };
+    // `gopkg.in/yaml.v3` is package `yaml`.
+    match last.rsplit_once('.') {
+        Some((base, v)) if is_version(v) => base,
+        _ => last,
     }
 }
 
@@ -207,6 +284,17 @@ fn predicate_words(query: &str) -> (Vec<String>, Vec<String>) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn go_package_names_come_from_the_import_path() {
+        assert_eq!(super::default_package_name("crypto/des"), "des");
+        assert_eq!(super::default_package_name("gopkg.in/yaml.v3"), "yaml");
+        assert_eq!(
+            super::default_package_name("github.com/go-chi/chi/v5"),
+            "chi"
+        );
+        assert_eq!(super::default_package_name("fmt"), "fmt");
+    }
+
     #[test]
     fn words_come_from_predicates() {
         let w = super::predicate_words(

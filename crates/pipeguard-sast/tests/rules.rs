@@ -224,3 +224,28 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// Issue #16: code injection is CWE-94 with CWE-95 (as CodeQL tags it), in
+/// the finding's aliases (so `[[ignore]] rule = "CWE-94"` works) and in the
+/// registry.
+#[test]
+fn code_injection_carries_cwe_94_and_95() {
+    let engine = Engine::new().unwrap();
+    let (found, _) = engine.scan_file(
+        "app.py",
+        b"from flask import request\n\ndef h():\n    return eval(request.args[\"expr\"])\n",
+    );
+    let f = found
+        .iter()
+        .find(|f| f.rule_id == "python-code-injection")
+        .expect("eval of a request parameter is found");
+    assert_eq!(f.aliases, vec!["CWE-94", "CWE-95"]);
+    let docs = pipeguard_sast::rules();
+    for fam in ["python", "javascript", "java", "go"] {
+        let d = docs
+            .iter()
+            .find(|d| d.id == format!("{fam}-code-injection"))
+            .unwrap();
+        assert_eq!(d.cwe, vec![94, 95], "{}", d.id);
+    }
+}

@@ -70,11 +70,25 @@ impl<'a> FileAnalysis<'a> {
     /// sanitizer, a function of this file, or any other call.
     pub(super) fn eval_call(&mut self, fr: &mut Frame, n: Node<'a>) -> Option<Taint> {
         let path = self.path(n);
+        // `w.Header().Set("Content-Type", "application/json")`: the rest of
+        // the function writes no HTML (checked first: header setters are
+        // also keyed writes).
+        let non_html_before = fr.non_html;
+        let declares_non_html = !fr.non_html
+            && self.t.non_html.as_ref().is_some_and(|re| {
+                path.as_ref()
+                    .and_then(|p| p.last())
+                    .is_some_and(|m| self.t.non_html_calls.contains(m))
+                    && re.is_match(self.text(n))
+            });
+        if declares_non_html {
+            fr.non_html = true;
+        }
         let (pos, kw) = self.args(n);
         let recv = self.receiver(n);
 
         if let Some(p) = &path
-            && let Some(s) = self.source_for(fr, p, true)
+            && let Some(s) = self.source_for(fr, n, p, true)
         {
             return self.read_source(fr, n, s, p, &pos, &kw);
         }
@@ -107,8 +121,13 @@ impl<'a> FileAnalysis<'a> {
         };
 
         // What a sink returns (rows, file contents, a response) is not the
-        // caller's input any more.
+        // caller's input any more. A sink that declares its own non-HTML
+        // content type (`HttpResponse(…, content_type="application/json")`)
+        // is not HTML output, and says nothing of the function's others.
         let is_sink = self.reach_sinks(fr, &call, &arg_t, &kw_t);
+        if is_sink && declares_non_html && !non_html_before {
+            fr.non_html = false;
+        }
 
         if self.matches_any(fr, &self.t.exits, &p) {
             fr.exited = true;
@@ -377,6 +396,9 @@ impl<'a> FileAnalysis<'a> {
         callee: &str,
         confidence: Option<Confidence>,
     ) {
+        if fr.non_html && self.t.xss == Some(sink) {
+            return;
+        }
         let hit = Hit {
             sink,
             span: at,

@@ -65,7 +65,7 @@ pub struct Span {
     pub end_column: u32,
 }
 
-pub(super) fn span(n: Node) -> Span {
+pub fn span(n: Node) -> Span {
     let s = n.start_position();
     let e = n.end_position();
     Span {

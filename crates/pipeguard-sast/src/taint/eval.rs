@@ -67,7 +67,7 @@ impl<'a> FileAnalysis<'a> {
         match k {
             "identifier" | "shorthand_property_identifier" => {
                 let p = vec![self.text(n).to_string()];
-                if let Some(s) = self.source_for(fr, &p, false) {
+                if let Some(s) = self.source_for(fr, n, &p, false) {
                     return Some(self.source_taint(n, s, &p, None));
                 }
                 return self.lookup(fr, &p);
@@ -278,7 +278,7 @@ impl<'a> FileAnalysis<'a> {
             {
                 return None;
             }
-            if let Some(s) = self.source_for(fr, &p, false) {
+            if let Some(s) = self.source_for(fr, n, &p, false) {
                 let key = p.last().filter(|_| p.len() > 1).cloned();
                 return Some(self.source_taint(n, s, &p, key));
             }

@@ -40,7 +40,7 @@ use tree_sitter::Node;
 
 use crate::lang::{Lang, Syntax, syntax};
 use domain::{Env, Taint};
-pub use domain::{Span, Step};
+pub use domain::{Span, Step, span as span_of};
 use functions::Summary;
 pub use tables::{CSan, CSink, CSource, Tables, pat_match};
 
@@ -76,6 +76,9 @@ struct Frame {
     summary: Option<Vec<Hit>>,
     /// A Flask/FastAPI route: a string it returns is the HTML response.
     route: bool,
+    /// The function declared a non-HTML response (`application/json`,
+    /// `text/event-stream`): what it writes is not an XSS sink.
+    non_html: bool,
 }
 
 /// The taint walk of one file.
@@ -140,6 +143,7 @@ impl<'a> FileAnalysis<'a> {
             function: name.to_string(),
             summary: None,
             route: false,
+            non_html: false,
         }
     }
 }

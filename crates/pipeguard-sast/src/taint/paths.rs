@@ -158,20 +158,73 @@ impl<'a> FileAnalysis<'a> {
     /// The source `p` reads, if any. A one-word pattern (`input`) is a
     /// function and matches only as the callee of a call, so a parameter
     /// called `input` is not a source.
-    pub(super) fn source_for(&self, fr: &Frame, p: &[String], call: bool) -> Option<&'a CSource> {
+    ///
+    /// `n` is the expression read: a pattern's object that is itself the
+    /// result of a call is something else than the framework's object
+    /// (`urllib3.request("GET", url).data` is a response body, not Flask's
+    /// `request.data`), issue #16.
+    pub(super) fn source_for(
+        &self,
+        fr: &Frame,
+        n: Node,
+        p: &[String],
+        call: bool,
+    ) -> Option<&'a CSource> {
         // A local variable shadows a source name (`request = build()`).
         if p.first().is_some_and(|r| fr.env.contains_key(r)) {
             return None;
         }
         let cands = self.candidates(fr, p);
+        let called = self.inner_calls(n);
         self.t.sources.iter().find(|s| {
             s.pats.iter().any(|pat| {
                 if pat.len() == 1 && pat[0] != "*" {
                     return call && p.len() == 1 && pat[0] == p[0];
                 }
+                let root = pat.iter().find(|seg| *seg != "*");
+                if root.is_some_and(|r| {
+                    called
+                        .iter()
+                        .any(|&len| len < p.len() && p.get(len.wrapping_sub(1)) == Some(r))
+                }) {
+                    return false;
+                }
                 cands.iter().any(|c| pat_match(pat, c, true))
             }) && !s.except.iter().any(|e| pat_match(e, p, true))
         })
+    }
+
+    /// The path lengths of the calls inside `n`'s member chain, below `n`
+    /// itself: `a.b().c.d()` holds the call `a.b` (length 2). Empty for the
+    /// usual chain without inner calls, at no cost beyond the walk.
+    fn inner_calls(&self, n: Node) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut cur = n;
+        for depth in 0..MAX_DEPTH {
+            let k = cur.kind();
+            let next = if self.syn.calls.contains(&k) {
+                if depth > 0
+                    && let Some(p) = self.path(cur)
+                {
+                    out.push(p.len());
+                }
+                cur.child_by_field_name("function")
+            } else if self.syn.members.contains(&k) {
+                cur.child_by_field_name("object")
+                    .or_else(|| cur.child_by_field_name("operand"))
+            } else if self.syn.subscripts.contains(&k) {
+                cur.child_by_field_name("value")
+                    .or_else(|| cur.child_by_field_name("object"))
+                    .or_else(|| cur.child_by_field_name("operand"))
+            } else {
+                None
+            };
+            match next {
+                Some(c) => cur = c,
+                None => break,
+            }
+        }
+        out
     }
 
     /// What the variable or `var.key` path `p` holds in this frame.

@@ -92,6 +92,8 @@ pub struct Tables {
     pub(super) source_annotations: Vec<String>,
     pub(super) route_decorators: Option<Regex>,
     pub(super) out_args: Vec<Pat>,
+    pub(super) non_html_calls: HashSet<String>,
+    pub(super) non_html: Option<Regex>,
     /// The HTML-output kind: what a Python route returns is the response body.
     pub(super) xss: Option<usize>,
     /// Words one of which every file with a source contains (the longest
@@ -183,6 +185,13 @@ impl Tables {
                 .transpose()
                 .map_err(|e| e.to_string())?,
             out_args: pats(&t.out_args),
+            non_html_calls: t.non_html_calls.iter().cloned().collect(),
+            non_html: t
+                .non_html
+                .as_deref()
+                .map(Regex::new)
+                .transpose()
+                .map_err(|e| e.to_string())?,
             xss: rules.kinds.iter().position(|k| k.kind == "xss"),
             source_roots: t
                 .sources
