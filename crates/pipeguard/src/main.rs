@@ -5,9 +5,11 @@
 //! ignores and baselines, renders, and maps the result to an exit code.
 //!
 //! Modules depend downwards only: cli → commands → analyze → common, and
-//! commands → output → common; `diff` and `cache` depend on nothing here.
+//! commands → output → common; `analyze` → `advisories` (getting the
+//! database); `diff` and `cache` depend on nothing here.
 #![allow(clippy::print_stdout)] // this is the output module
 
+mod advisories;
 mod analyze;
 mod cache;
 mod cli;

@@ -58,7 +58,7 @@ pub(crate) fn analyze(scope: &Scope) -> anyhow::Result<Outcome> {
         };
         // A first run downloads the database itself unless the policy
         // forbids network; what cannot be fetched fails closed below.
-        let matched = crate::commands::db::ensure(&scope.db, scope.policy)
+        let matched = crate::advisories::ensure(&scope.db, scope.policy)
             .and_then(|()| pipeguard_deps::scan::scan_found_with(&found, &scope.db, cfg, &opts));
         match matched {
             Ok(out) => {
