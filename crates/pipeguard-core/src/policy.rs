@@ -284,6 +284,22 @@ impl IgnoreEntry {
     }
 }
 
+/// [`Policy::ignores_everything_at`] over a list of ignores (analyzers get
+/// the list, not the whole policy).
+pub fn ignores_everything_at(
+    ignores: &[IgnoreEntry],
+    path: &str,
+    today: jiff::civil::Date,
+) -> bool {
+    ignores.iter().any(|i| {
+        i.path.is_some()
+            && i.rule.is_none()
+            && i.fingerprint.is_none()
+            && i.expires.is_none_or(|d| d >= today)
+            && i.matches_path(path)
+    })
+}
+
 #[derive(Debug, Default)]
 pub struct Policy {
     /// Where it was read from; `None` for the built-in default.
@@ -486,13 +502,7 @@ impl Policy {
     /// covers `path`: no finding there can count, so what was not checked
     /// there cannot change the verdict either (fixture lockfiles, say).
     pub fn ignores_everything_at(&self, path: &str, today: jiff::civil::Date) -> bool {
-        self.ignores.iter().any(|i| {
-            i.path.is_some()
-                && i.rule.is_none()
-                && i.fingerprint.is_none()
-                && i.expires.is_none_or(|d| d >= today)
-                && i.matches_path(path)
-        })
+        ignores_everything_at(&self.ignores, path, today)
     }
 
     pub fn apply_ignores(&self, findings: Vec<Finding>, today: jiff::civil::Date) -> Vec<Finding> {

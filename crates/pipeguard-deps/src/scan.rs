@@ -770,6 +770,7 @@ pub fn scan_found_with(
             }
         }
     }
+    out.incomplete = coverage_gaps(found, &index, cfg, opts.ignores);
     let needed: HashSet<Ecosystem> = found
         .iter()
         .flat_map(|f| f.lockfile.packages.iter().map(|p| p.ecosystem))
@@ -792,6 +793,48 @@ pub fn scan_found_with(
     out.findings
         .extend(crate::audit::audit_lockfiles(found, cfg));
     Ok(out)
+}
+
+/// What the database cannot vouch for, so that a gate fails closed on it
+/// (`Outcome::incomplete`): an ecosystem the lockfiles need that it does not
+/// hold (their packages are not checked at all), or holds from longer ago
+/// than `max-db-age-days`. Lockfiles whose findings an ignore drops whole
+/// (test fixtures) cannot change a verdict, so they are no gap.
+fn coverage_gaps(
+    found: &[Found],
+    index: &Index,
+    cfg: &DepsConfig,
+    ignores: &[pipeguard_core::IgnoreEntry],
+) -> Vec<String> {
+    let today = pipeguard_core::policy::today();
+    let needed: std::collections::BTreeSet<&str> = found
+        .iter()
+        .filter(|f| !pipeguard_core::policy::ignores_everything_at(ignores, &f.path, today))
+        .flat_map(|f| f.lockfile.packages.iter().map(|p| p.ecosystem.osv_name()))
+        .collect();
+    let now = jiff::Timestamp::now().as_second();
+    let mut gaps = Vec::new();
+    for eco in needed {
+        match index.meta.ecosystems.get(eco) {
+            None => gaps.push(format!(
+                "the advisory database has no {eco} advisories, so {eco} packages were not checked (`pipeguard db update`)"
+            )),
+            Some(m) => {
+                let age_days = m
+                    .imported_at
+                    .parse::<jiff::Timestamp>()
+                    .map(|t| (now - t.as_second()) / 86_400)
+                    .unwrap_or(i64::MAX);
+                if age_days > cfg.max_db_age_days as i64 {
+                    gaps.push(format!(
+                        "the {eco} advisories are {age_days} days old (policy limit: {} days; `pipeguard db update`)",
+                        cfg.max_db_age_days
+                    ));
+                }
+            }
+        }
+    }
+    gaps
 }
 
 #[cfg(test)]

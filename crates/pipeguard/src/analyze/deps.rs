@@ -64,6 +64,7 @@ pub(crate) fn analyze(scope: &Scope) -> anyhow::Result<Outcome> {
             Ok(out) => {
                 part.findings = out.findings;
                 part.problems.extend(out.problems);
+                part.incomplete.extend(out.incomplete);
             }
             Err(e) if scope.strict_db => return Err(usage(format!("{e:#}"))),
             Err(e) => {
@@ -79,15 +80,6 @@ pub(crate) fn analyze(scope: &Scope) -> anyhow::Result<Outcome> {
                 part.findings = pipeguard_deps::audit::audit_lockfiles(&found, cfg);
             }
         }
-        // Lockfiles whose findings an ignore drops whole (fixtures) cannot
-        // change the verdict: what their packages lack is not a gap.
-        let today = pipeguard_core::policy::today();
-        let counted: Vec<&pipeguard_deps::lockfile::Found> = found
-            .iter()
-            .filter(|f| !scope.policy.ignores_everything_at(&f.path, today))
-            .collect();
-        part.incomplete
-            .extend(coverage_gaps(&scope.db, &counted, cfg.max_db_age_days));
     }
     let manifests_changed = scope.diff.is_none_or(|d| {
         d.files
@@ -127,44 +119,4 @@ pub(crate) fn without_advisories(scope: &Scope) -> anyhow::Result<Outcome> {
             .extend(pipeguard_deps::audit::missing_lockfiles(scope.root));
     }
     Ok(part)
-}
-
-/// What the advisory database cannot vouch for: an ecosystem the lockfiles
-/// need that it does not hold (its packages were not checked at all), or
-/// holds from longer ago than `[deps] max-db-age-days`.
-fn coverage_gaps(
-    db: &std::path::Path,
-    found: &[&pipeguard_deps::lockfile::Found],
-    max_days: u64,
-) -> Vec<String> {
-    let Ok(Some(meta)) = pipeguard_deps::db::read_meta(db) else {
-        // No database at all is reported where opening it failed.
-        return Vec::new();
-    };
-    let needed: std::collections::BTreeSet<&str> = found
-        .iter()
-        .flat_map(|f| f.lockfile.packages.iter().map(|p| p.ecosystem.osv_name()))
-        .collect();
-    let now = jiff::Timestamp::now().as_second();
-    let mut gaps = Vec::new();
-    for eco in needed {
-        match meta.ecosystems.get(eco) {
-            None => gaps.push(format!(
-                "the advisory database has no {eco} advisories, so {eco} packages were not checked (`pipeguard db update`)"
-            )),
-            Some(m) => {
-                let age_days = m
-                    .imported_at
-                    .parse::<jiff::Timestamp>()
-                    .map(|t| (now - t.as_second()) / 86_400)
-                    .unwrap_or(i64::MAX);
-                if age_days > max_days as i64 {
-                    gaps.push(format!(
-                        "the {eco} advisories are {age_days} days old (policy limit: {max_days} days; `pipeguard db update`)"
-                    ));
-                }
-            }
-        }
-    }
-    gaps
 }
