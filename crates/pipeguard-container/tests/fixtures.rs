@@ -6,9 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use pipeguard_core::{Finding, Report, Severity};
-use pipeguard_report::Format;
-use pipeguard_testkit::fixtures::{Fixture, FixtureSet};
+use pipeguard_core::Finding;
+use pipeguard_testkit::fixtures::{Fixture, FixtureSet, human_report};
 use pipeguard_testkit::snapshots::{assert_snapshot_files, check_each};
 
 fn tests_dir() -> PathBuf {
@@ -33,17 +32,9 @@ fn every_fixture_gets_exactly_its_expected_findings() {
     set().check(audit);
 }
 
-/// What `pipeguard dockerfile` prints for the fixture alone (paths relative
-/// to the fixtures directory, no colour, no timing).
+/// What `pipeguard dockerfile` prints for the fixture alone.
 fn human(fx: &Fixture, findings: Vec<Finding>) -> String {
-    let mut report = Report::new("dockerfile", ".", Severity::default());
-    report.findings = findings;
-    report.summary.files_scanned = 1;
-    report.summary.bytes_scanned = fx.text.len() as u64;
-    report.finish();
-    let mut out = Vec::new();
-    pipeguard_report::render(&report, Format::Human, false, &mut out).expect("render");
-    String::from_utf8(out).expect("UTF-8")
+    human_report("dockerfile", fx, findings)
 }
 
 #[test]

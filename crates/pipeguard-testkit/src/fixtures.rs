@@ -260,6 +260,21 @@ pub fn parse_expectations(
     Ok(out)
 }
 
+/// What `pipeguard COMMAND` prints for one fixture alone: the human report
+/// of its findings, no colour, no timing, paths as the findings give them.
+/// The per-fixture snapshots of the rule crates are this text.
+pub fn human_report(command: &str, fx: &Fixture, findings: Vec<pipeguard_core::Finding>) -> String {
+    let mut report = pipeguard_core::Report::new(command, ".", pipeguard_core::Severity::default());
+    report.findings = findings;
+    report.summary.files_scanned = 1;
+    report.summary.bytes_scanned = fx.text.len() as u64;
+    report.finish();
+    let mut out = Vec::new();
+    pipeguard_report::render(&report, pipeguard_report::Format::Human, false, &mut out)
+        .expect("rendering into memory cannot fail");
+    String::from_utf8(out).expect("the human report is UTF-8")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
