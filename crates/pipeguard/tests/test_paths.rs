@@ -130,3 +130,35 @@ fn profiles_can_count_test_findings_and_choose_the_directories() {
     std::fs::rename(d.join("tests"), d.join("qa")).expect("mv");
     assert_eq!(scan(d).0, 0);
 }
+
+/// Regression (juice-shop, 33518f5): well-formed JWTs in spec files are
+/// test fixtures; they were counted as real-looking credentials and failed
+/// the gate eleven times.
+#[test]
+fn a_jwt_in_a_spec_file_is_reported_but_not_counted() {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let jwt = format!(
+        "{}.{}.{}",
+        b64(r#"{"alg":"HS256","typ":"JWT"}"#),
+        b64(r#"{"sub":"1234567890","name":"Test User","iat":1516239022}"#),
+        b64(&password("jwt-signature"))
+    );
+    let t = tempfile::tempdir().expect("tmp");
+    let d = t.path();
+    write(
+        d,
+        "frontend/src/app/app.guard.spec.ts",
+        format!("localStorage.setItem('token', '{jwt}')\n"),
+    );
+    let (code, v) = scan(d);
+    let f = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule_id"] == "jwt")
+        .unwrap_or_else(|| panic!("the JWT is reported: {v}"));
+    assert_eq!(f["tags"], serde_json::json!(["test"]), "{f}");
+    assert_eq!(f["blocking"], false, "{f}");
+    assert_eq!(code, 0, "{v}");
+}

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use pipeguard_core::profile::{Analyzer, OnError, Profile, TestFindings};
-use pipeguard_core::{Confidence, Finding, Outcome, Problem, Report, Summary};
+use pipeguard_core::{Confidence, Finding, Outcome, Problem, Report, Severity, Summary};
 
 use crate::analyze::{self, Scope};
 use crate::cache::Cache;
@@ -228,7 +228,14 @@ pub fn run(a: ScanArgs) -> anyhow::Result<i32> {
     if profile.test_findings == TestFindings::Report {
         output::tag_tests(&mut findings, &policy);
         for f in &mut findings {
-            let credential = f.analyzer == "secrets" && f.confidence == Confidence::High;
+            // Real-looking: a high-confidence match of a rule for a key or
+            // token of real value (high or critical: cloud keys, private
+            // keys, checksummed tokens). A well-formed JWT or a generic
+            // password in a spec file is a fixture (juice-shop's tests hold
+            // eleven such JWTs).
+            let credential = f.analyzer == "secrets"
+                && f.confidence == Confidence::High
+                && f.severity >= Severity::High;
             if f.tags.iter().any(|t| t == "test") && !credential {
                 f.blocking = false;
             }
